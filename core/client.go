@@ -1,0 +1,533 @@
+package core
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Options connect a Client to its platform.
+type Options struct {
+	Dialer Dialer
+	// URL returns the address for the next attempt, token included. It is
+	// called at every attempt, so a refreshed token is picked up.
+	URL func() (string, error)
+	// CheckToken, if set, is asked at most once per outage after a 1006 with
+	// an empty reason (how browsers report a refused upgrade).
+	CheckToken func(ctx context.Context) TokenStatus
+	// OnEvent receives every event in order, never concurrently and never
+	// with the client's lock held, so it may call back into the client.
+	OnEvent func(Event)
+	// Log receives diagnostics (malformed frames); it never gets a token.
+	Log func(msg string)
+	// Rand returns a uniform number in [0,1) for the jitter; tests fix it.
+	Rand func() float64
+}
+
+// Client is the one state machine behind kiss.websocket: at most one socket
+// at a time, whatever the races between timers, Start, Close and Kick. Every
+// callback of an old socket or timer carries the generation it belongs to
+// and does nothing once the client has moved on.
+type Client struct {
+	opts Options
+	cnt  counters
+
+	mu           sync.Mutex
+	cfg          Config
+	state        State
+	gen          uint64
+	handler      *connHandler // the socket of this generation
+	conn         Conn         // set while open
+	live         bool         // outbox flushed: Send writes straight to conn
+	cancel       context.CancelFunc
+	pending      chan Result // result of the attempt in progress
+	reconnecting bool        // the attempt in progress is automatic
+	attempt      int
+	attempts     uint64
+	tokenChecked bool
+	exhausted    bool // stopped after maxAttempts: Kick tries another round
+	timer        *time.Timer
+	nextDelay    time.Duration
+	pulse        *Pulse
+	rtt          time.Duration
+	last         CloseError
+	refused      uint64
+	outbox       Outbox
+	events       []Event
+	draining     bool
+	wg           sync.WaitGroup
+}
+
+// New returns an idle client.
+func New(opts Options) *Client {
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	if opts.OnEvent == nil {
+		opts.OnEvent = func(Event) {}
+	}
+	if opts.Log == nil {
+		opts.Log = func(string) {}
+	}
+	return &Client{opts: opts, cfg: Defaults()}
+}
+
+var pingFrame = []byte("ping")
+
+// Start is init(config): it connects unless a socket is connecting, open or
+// closing (then the result is ResultIgnored at once). Unlike KissJS it also
+// works after a definitive close. The channel gets exactly one Result.
+func (c *Client) Start(cfg Config) (<-chan Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	switch c.state {
+	case StateConnecting, StateOpen, StateClosing:
+		c.mu.Unlock()
+		ch := make(chan Result, 1)
+		ch <- ResultIgnored
+		return ch, nil
+	}
+	c.cfg = cfg
+	c.outbox.SetLimits(cfg.Outbox)
+	c.attempt, c.tokenChecked, c.exhausted, c.reconnecting = 0, false, false, false
+	ch := c.connectLocked()
+	c.flushEvents()
+	return ch, nil
+}
+
+// Kick reconnects now when the client is waiting between attempts, or gives
+// it one more round of attempts after it gave up (browser online event, tab
+// visible again). Otherwise it does nothing.
+func (c *Client) Kick() {
+	c.mu.Lock()
+	switch {
+	case c.state == StateWaiting:
+	case c.state == StateClosed && c.exhausted:
+		c.exhausted, c.attempt, c.tokenChecked = false, 0, false
+	default:
+		c.mu.Unlock()
+		return
+	}
+	c.reconnectLocked(0)
+	c.flushEvents()
+}
+
+// Send writes msg when the socket is open and queues it otherwise, to be
+// sent once, in order, when a socket opens. It fails only before the first
+// Start (ErrSendBeforeInit) and when the outbox is full (ErrOutboxFull).
+func (c *Client) Send(msg []byte) error {
+	c.mu.Lock()
+	if c.state == StateIdle {
+		c.mu.Unlock()
+		return ErrSendBeforeInit
+	}
+	if c.live {
+		conn := c.conn
+		c.mu.Unlock()
+		if err := conn.WriteText(msg); err != nil {
+			// The socket failed under us; its close is on the way. Keep the
+			// message for the next socket rather than lose it.
+			c.mu.Lock()
+			c.outbox.Requeue(msg)
+			c.mu.Unlock()
+			return nil
+		}
+		c.cnt.out(len(msg))
+		return nil
+	}
+	err := c.outbox.Push(msg)
+	if err != nil {
+		c.refused++
+	}
+	c.mu.Unlock()
+	return err
+}
+
+// Close is close(): a definitive close (4003) with no reconnection. It does
+// not wait for the closing handshake; EVT_CONNECTION_CLOSED reports the end.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	switch c.state {
+	case StateIdle:
+		c.mu.Unlock()
+		return ErrCloseBeforeInit
+	case StateOpen:
+		c.state, c.live = StateClosing, false
+		c.stopPulseLocked()
+		conn, h := c.conn, c.handler
+		c.mu.Unlock()
+		if err := conn.Close(CodeDefinitiveClose, "DEFINITIVE_CLOSE"); err != nil {
+			conn.Abort()
+			h.HandleClose(&CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"})
+		}
+		return nil
+	case StateConnecting, StateWaiting:
+		ce := &CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"}
+		if c.state == StateConnecting {
+			c.last = *ce
+			c.events = append(c.events, Event{Kind: EventClose, Close: ce})
+		}
+		c.endLocked(ce, EventConnectionClosed)
+	}
+	c.flushEvents()
+	return nil
+}
+
+// Wait blocks until the client's own goroutines (dials, token checks) end.
+func (c *Client) Wait() { c.wg.Wait() }
+
+// Stats returns a snapshot.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := Stats{
+		State: c.state, Attempt: c.attempt, Attempts: c.attempts,
+		LastCloseCode: c.last.Code, LastCloseReason: c.last.Reason, LastCloseClean: c.last.WasClean,
+		RTT: c.rtt, Queued: c.outbox.Len(), QueuedBytes: c.outbox.Bytes(), Refused: c.refused,
+		FramesIn: c.cnt.framesIn.Load(), FramesOut: c.cnt.framesOut.Load(),
+		BytesIn: c.cnt.bytesIn.Load(), BytesOut: c.cnt.bytesOut.Load(), Dropped: c.cnt.dropped.Load(),
+	}
+	if c.state == StateWaiting {
+		s.NextDelay = c.nextDelay
+	}
+	return s
+}
+
+// State is the current state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// advanceLocked starts a new generation: whatever belonged to the previous
+// one (socket callbacks, timers, dials, token checks) becomes inert.
+func (c *Client) advanceLocked() uint64 {
+	c.gen++
+	if c.cancel != nil {
+		c.cancel()
+		c.cancel = nil
+	}
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.stopPulseLocked()
+	c.handler, c.conn, c.live = nil, nil, false
+	return c.gen
+}
+
+func (c *Client) stopPulseLocked() {
+	if c.pulse != nil {
+		c.pulse.Stop()
+		c.pulse = nil
+	}
+}
+
+func (c *Client) resolveLocked(r Result) {
+	if c.pending != nil {
+		c.pending <- r
+		c.pending = nil
+	}
+}
+
+// connectLocked starts an attempt and returns its result channel.
+func (c *Client) connectLocked() <-chan Result {
+	c.resolveLocked(ResultFailed) // an attempt superseded before it ended
+	gen := c.advanceLocked()
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &connHandler{c: c, gen: gen}
+	res := make(chan Result, 1)
+	c.state, c.handler, c.cancel, c.pending = StateConnecting, h, cancel, res
+	c.attempts++
+	c.wg.Add(1)
+	go c.dial(ctx, h, c.cfg.ConnectTimeout)
+	return res
+}
+
+// reconnectLocked starts an automatic attempt and reports it.
+func (c *Client) reconnectLocked(delay time.Duration) {
+	c.reconnecting = true
+	res := c.connectLocked()
+	c.events = append(c.events, Event{Kind: EventReconnecting, Attempt: c.attempt, Delay: delay, Result: res})
+}
+
+func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration) {
+	defer c.wg.Done()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errConnectTimeout)
+		defer cancel()
+	}
+	var conn Conn
+	url, err := c.opts.URL()
+	if err == nil {
+		conn, err = c.opts.Dialer.Dial(ctx, url)
+	}
+	c.mu.Lock()
+	if h.gen != c.gen {
+		c.mu.Unlock()
+		if conn != nil {
+			conn.Abort()
+		}
+		return
+	}
+	if err != nil {
+		c.closedLocked(h, asCloseError(ctx, err))
+		c.flushEvents()
+		return
+	}
+	c.opened(h, conn)
+}
+
+// opened runs the open sequence with c.mu held and releases it: flush the
+// outbox, resolve the attempt, report, start the heartbeat, then let frames in.
+func (c *Client) opened(h *connHandler, conn Conn) {
+	c.cancel()
+	c.cancel = nil
+	c.conn, c.state = conn, StateOpen
+	for c.state == StateOpen && h.gen == c.gen {
+		msg, ok := c.outbox.Pop()
+		if !ok {
+			c.live = true
+			break
+		}
+		c.mu.Unlock()
+		err := conn.WriteText(msg)
+		c.mu.Lock()
+		if err != nil {
+			c.outbox.Requeue(msg)
+			break
+		}
+		c.cnt.out(len(msg))
+	}
+	h.opened = true
+	c.resolveLocked(ResultOpened)
+	kind := EventConnected
+	if c.reconnecting {
+		kind = EventReconnected
+	}
+	c.attempt, c.reconnecting, c.tokenChecked = 0, false, false
+	c.events = append(c.events, Event{Kind: kind})
+	if c.live && c.cfg.Heartbeat.Enabled {
+		gen := c.gen
+		c.pulse = StartPulse(c.cfg.Heartbeat, func() { c.ping(gen) }, func() { c.dead(gen) })
+	}
+	c.flushEvents()
+	conn.Serve(h)
+}
+
+func (c *Client) ping(gen uint64) {
+	c.mu.Lock()
+	if gen != c.gen || !c.live {
+		c.mu.Unlock()
+		return
+	}
+	conn := c.conn
+	c.mu.Unlock()
+	if conn.WriteText(pingFrame) == nil {
+		c.cnt.out(len(pingFrame))
+	}
+}
+
+// dead handles a heartbeat timeout. KissJS closed with 4000 and then waited
+// about 60 s for a handshake a hung server never completes; we detach the
+// socket at once, report the disconnection and reconnect on schedule.
+func (c *Client) dead(gen uint64) {
+	c.mu.Lock()
+	if gen != c.gen || c.state != StateOpen {
+		c.mu.Unlock()
+		return
+	}
+	conn, h := c.conn, c.handler
+	c.closedLocked(h, &CloseError{Code: CodeNotResponding, Reason: "SERVER_NOT_RESPONDING"})
+	c.flushEvents()
+	conn.Abort()
+}
+
+// closedLocked decides what a socket's end means, as KissJS does, with our
+// fixes: 1001 reconnects, the token is checked once per outage, and only an
+// explicit "unusable" answer stops.
+func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
+	c.last = *ce
+	c.stopPulseLocked()
+	c.conn, c.live = nil, false
+	c.events = append(c.events, Event{Kind: EventClose, Close: ce})
+	if c.state == StateClosing {
+		c.endLocked(ce, EventConnectionClosed)
+		return
+	}
+	switch Decide(ce.Code, ce.Reason) {
+	case ActionLost:
+		c.endLocked(ce, EventConnectionLost)
+	case ActionClosed:
+		c.endLocked(ce, EventConnectionClosed)
+	case ActionServerGone:
+		c.events = append(c.events, Event{Kind: EventServerGone, Close: ce})
+		c.retryLocked(h, ce)
+	case ActionCheckToken:
+		if c.opts.CheckToken == nil || c.tokenChecked {
+			c.retryLocked(h, ce)
+			return
+		}
+		c.tokenChecked = true
+		gen := c.advanceLocked()
+		c.state = StateWaiting
+		ctx, cancel := context.WithCancel(context.Background())
+		c.cancel = cancel
+		c.wg.Add(1)
+		go c.checkToken(ctx, gen, h, ce)
+	default:
+		c.retryLocked(h, ce)
+	}
+}
+
+func (c *Client) checkToken(ctx context.Context, gen uint64, h *connHandler, ce *CloseError) {
+	defer c.wg.Done()
+	status := c.opts.CheckToken(ctx)
+	c.mu.Lock()
+	if gen != c.gen {
+		c.mu.Unlock()
+		return
+	}
+	if status == TokenUnusable {
+		c.endLocked(ce, EventUnusableToken)
+	} else {
+		c.retryLocked(h, ce)
+	}
+	c.flushEvents()
+}
+
+// retryLocked counts a failed attempt and schedules the next one, or gives up.
+func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
+	c.attempt++
+	if h.opened {
+		c.events = append(c.events, Event{Kind: EventDisconnected, Close: ce})
+	} else {
+		c.resolveLocked(ResultFailed)
+	}
+	r := c.cfg.Reconnection
+	switch {
+	case !r.Enabled:
+		c.advanceLocked()
+		c.state = StateClosed
+	case c.attempt > r.MaxAttempts:
+		c.endLocked(ce, EventConnectionLost)
+		c.exhausted = true
+	default:
+		delay := r.NextDelay(c.attempt, c.opts.Rand())
+		gen := c.advanceLocked()
+		c.state, c.nextDelay = StateWaiting, delay
+		c.timer = time.AfterFunc(delay, func() { c.retry(gen, delay) })
+	}
+}
+
+func (c *Client) retry(gen uint64, delay time.Duration) {
+	c.mu.Lock()
+	if gen != c.gen || c.state != StateWaiting {
+		c.mu.Unlock()
+		return
+	}
+	c.reconnectLocked(delay)
+	c.flushEvents()
+}
+
+// endLocked stops the client for good (until the next Start) and reports why.
+func (c *Client) endLocked(ce *CloseError, kind EventKind) {
+	c.resolveLocked(ResultFailed)
+	c.advanceLocked()
+	c.state, c.reconnecting, c.exhausted = StateClosed, false, false
+	c.events = append(c.events, Event{Kind: kind, Close: ce})
+}
+
+// flushEvents releases c.mu and delivers the queued events in order, unless
+// another goroutine is already delivering (it will deliver these too).
+func (c *Client) flushEvents() {
+	if c.draining {
+		c.mu.Unlock()
+		return
+	}
+	c.draining = true
+	c.deliverLocked()
+}
+
+func (c *Client) deliverLocked() {
+	for len(c.events) > 0 {
+		e := c.events[0]
+		c.events = append(c.events[:0], c.events[1:]...)
+		c.mu.Unlock()
+		c.opts.OnEvent(e)
+		c.mu.Lock()
+	}
+	c.draining = false
+	c.mu.Unlock()
+}
+
+// message delivers one message straight from the read path, without a copy,
+// unless other events are queued or being delivered (then it queues a copy
+// behind them to keep the order).
+func (c *Client) message(h *connHandler, channel, data []byte) {
+	c.mu.Lock()
+	if h.gen != c.gen {
+		c.mu.Unlock()
+		return
+	}
+	if c.draining || len(c.events) > 0 {
+		buf := append([]byte(nil), data...)
+		var ch []byte
+		if channel != nil {
+			off := cap(data) - cap(channel) // channel is a sub-slice of data
+			ch = buf[off : off+len(channel)]
+		}
+		c.events = append(c.events, Event{Kind: EventMessage, Channel: ch, Data: buf})
+		c.flushEvents()
+		return
+	}
+	c.draining = true
+	c.mu.Unlock()
+	c.opts.OnEvent(Event{Kind: EventMessage, Channel: channel, Data: data})
+	c.mu.Lock()
+	c.deliverLocked()
+}
+
+// connHandler is the Handler of one socket generation.
+type connHandler struct {
+	c      *Client
+	gen    uint64
+	opened bool // guarded by c.mu
+}
+
+func (h *connHandler) HandleFrame(text bool, data []byte) {
+	c := h.c
+	c.cnt.framesIn.Add(1)
+	c.cnt.bytesIn.Add(uint64(len(data)))
+	kind, channel, reason := Classify(text, data)
+	switch kind {
+	case FramePong:
+		c.mu.Lock()
+		if h.gen == c.gen && c.pulse != nil {
+			c.pulse.Pong()
+			c.rtt = c.pulse.RTT()
+		}
+		c.mu.Unlock()
+	case FrameMalformed:
+		c.cnt.dropped.Add(1)
+		c.opts.Log("kiss.websocket: dropped a frame from the server: " + reason)
+	default:
+		c.message(h, channel, data)
+	}
+}
+
+func (h *connHandler) HandleClose(ce *CloseError) {
+	c := h.c
+	c.mu.Lock()
+	if h.gen != c.gen {
+		c.mu.Unlock()
+		return
+	}
+	c.closedLocked(h, ce)
+	c.flushEvents()
+}

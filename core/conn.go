@@ -1,0 +1,79 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"strconv"
+)
+
+// Dialer opens one socket. Natively it is NativeDialer (coder/websocket); in
+// the browser it is the page's own WebSocket.
+type Dialer interface {
+	// Dial returns once the socket is open. It fails with a *CloseError when
+	// the browser reports a close before open, or any other error (treated as
+	// 1006 with an empty reason, like a refused upgrade). It gives up when ctx
+	// ends.
+	Dial(ctx context.Context, url string) (Conn, error)
+}
+
+// Conn is one open socket.
+type Conn interface {
+	// Serve starts handing frames and the final close to h. The client calls it
+	// once, after its open sequence, so nothing arrives before EVT_CONNECTED.
+	Serve(h Handler)
+	// WriteText sends one text frame. It must not block for long.
+	WriteText(data []byte) error
+	// Close starts the closing handshake without waiting for it; the close
+	// then reaches the Handler.
+	Close(code int, reason string) error
+	// Abort drops the socket at once (a dead peer will not answer a close).
+	// The Handler may or may not hear of it.
+	Abort()
+}
+
+// Handler receives what a Conn reads. Calls are synchronous and never
+// concurrent for one Conn: the browser calls it from its event callbacks,
+// natively one read goroutine does.
+type Handler interface {
+	// HandleFrame gets one frame; data is only valid during the call.
+	HandleFrame(text bool, data []byte)
+	// HandleClose is called once, last.
+	HandleClose(err *CloseError)
+}
+
+// CloseError is how a socket ended, exactly as the peer or the browser
+// reported it.
+type CloseError struct {
+	Code     int
+	Reason   string
+	WasClean bool
+}
+
+func (e *CloseError) Error() string {
+	s := "websocket closed with code " + strconv.Itoa(e.Code)
+	if e.Reason != "" {
+		s += " (" + e.Reason + ")"
+	}
+	return s
+}
+
+// Errors of the JavaScript API, worded as KissJS words them.
+var (
+	ErrSendBeforeInit  = errors.New("No connection to opened: kiss.websocket.init has not been called.")
+	ErrCloseBeforeInit = errors.New("No connection to close: kiss.websocket.init has not been called.")
+)
+
+// errConnectTimeout is the cause of a dial abandoned after ConnectTimeout.
+var errConnectTimeout = errors.New("connect timeout")
+
+// asCloseError turns a failed dial into the close a browser would report.
+func asCloseError(ctx context.Context, err error) *CloseError {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce
+	}
+	if errors.Is(context.Cause(ctx), errConnectTimeout) {
+		return &CloseError{Code: CodeAbnormal, Reason: "CONNECT_TIMEOUT"}
+	}
+	return &CloseError{Code: CodeAbnormal}
+}

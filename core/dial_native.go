@@ -1,0 +1,105 @@
+//go:build !js
+
+package core
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// NativeDialer dials with coder/websocket, for Go programs and for the tests
+// that run the whole state machine against the real server.
+type NativeDialer struct {
+	HTTPClient   *http.Client
+	Header       http.Header   // e.g. Origin
+	ReadLimit    int64         // largest frame accepted; default 1 MiB
+	WriteTimeout time.Duration // per frame; default 10 s
+}
+
+// Dial opens the socket. A refused upgrade is reported as the browser
+// reports it: a *CloseError with 1006 and no reason.
+func (d NativeDialer) Dial(ctx context.Context, url string) (Conn, error) {
+	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: d.HTTPClient, HTTPHeader: d.Header})
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &CloseError{Code: CodeAbnormal}
+	}
+	limit := d.ReadLimit
+	if limit <= 0 {
+		limit = 1 << 20
+	}
+	ws.SetReadLimit(limit)
+	wt := d.WriteTimeout
+	if wt <= 0 {
+		wt = 10 * time.Second
+	}
+	return &nativeConn{ws: ws, writeTimeout: wt}, nil
+}
+
+type nativeConn struct {
+	ws           *websocket.Conn
+	writeTimeout time.Duration
+	closing      sync.Once
+}
+
+// Serve reads on its own goroutine until the socket ends.
+func (n *nativeConn) Serve(h Handler) {
+	go n.read(h)
+}
+
+func (n *nativeConn) read(h Handler) {
+	var buf bytes.Buffer
+	for {
+		typ, r, err := n.ws.Reader(context.Background())
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			h.HandleClose(closeErrorOf(err))
+			n.ws.CloseNow()
+			return
+		}
+		h.HandleFrame(typ == websocket.MessageText, buf.Bytes())
+	}
+}
+
+// closeErrorOf reports a close frame exactly, and anything else (TCP reset,
+// EOF) as 1006, as a browser does.
+func closeErrorOf(err error) *CloseError {
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		return &CloseError{Code: int(ce.Code), Reason: ce.Reason, WasClean: true}
+	}
+	return &CloseError{Code: CodeAbnormal}
+}
+
+func (n *nativeConn) WriteText(data []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), n.writeTimeout)
+	defer cancel()
+	return n.ws.Write(ctx, websocket.MessageText, data)
+}
+
+// Close runs the handshake on its own goroutine: the caller may be the read
+// goroutine itself (a close() from inside onmessage).
+func (n *nativeConn) Close(code int, reason string) error {
+	n.closing.Do(func() {
+		go n.ws.Close(websocket.StatusCode(code), reason)
+	})
+	return nil
+}
+
+func (n *nativeConn) Abort() {
+	n.ws.CloseNow()
+}

@@ -1,0 +1,90 @@
+package core
+
+import (
+	"math"
+	"time"
+)
+
+// Close codes with a meaning in the KissJS protocol.
+const (
+	CodeNormal          = 1000
+	CodeGoingAway       = 1001 // server restarting
+	CodeAbnormal        = 1006 // no close frame: network loss or refused upgrade
+	CodeNotResponding   = 4000 // heartbeat timeout (SERVER_NOT_RESPONDING)
+	CodeTooManySockets  = 4002 // too many sockets for this user
+	CodeDefinitiveClose = 4003 // close() or the server's definitive close
+)
+
+// Action is what the client does after a socket closes.
+type Action int
+
+const (
+	// ActionReconnect counts a failed attempt and schedules the next one.
+	ActionReconnect Action = iota
+	// ActionCheckToken asks the token checker first (once per outage), then
+	// reconnects unless the token is unusable.
+	ActionCheckToken
+	// ActionServerGone publishes EVT_SERVER_GONE, then reconnects (KissJS
+	// stopped for good, stranding users after every deploy).
+	ActionServerGone
+	// ActionLost publishes EVT_CONNECTION_LOST and stops (4002).
+	ActionLost
+	// ActionClosed publishes EVT_CONNECTION_CLOSED and stops (4003).
+	ActionClosed
+)
+
+var actionNames = [...]string{"reconnect", "check-token", "server-gone", "lost", "closed"}
+
+func (a Action) String() string {
+	if int(a) < len(actionNames) {
+		return actionNames[a]
+	}
+	return "unknown"
+}
+
+// Decide maps a close code and reason to an action, as KissJS does. A 1006
+// with an empty reason is how a browser reports a refused upgrade, which may
+// mean a bad token.
+func Decide(code int, reason string) Action {
+	switch {
+	case code == CodeTooManySockets:
+		return ActionLost
+	case code == CodeDefinitiveClose:
+		return ActionClosed
+	case code == CodeGoingAway:
+		return ActionServerGone
+	case code == CodeAbnormal && reason == "":
+		return ActionCheckToken
+	}
+	return ActionReconnect
+}
+
+// NextDelay is the wait before reconnection attempt number attempt (1-based),
+// given a uniform random number rnd in [0,1). With Factor 1 and no MaxDelay it
+// is KissJS's delay + floor(rnd * (delay*delta + 1)) in milliseconds, which we
+// apply to every automatic reconnection, not only after a 1006. Factor grows
+// the base exponentially and MaxDelay caps the base; the jitter comes on top.
+func (r Reconnection) NextDelay(attempt int, rnd float64) time.Duration {
+	base := float64(r.Delay) / float64(time.Millisecond)
+	factor := r.Factor
+	if factor < 1 {
+		factor = 1
+	}
+	if attempt > 1 && factor > 1 {
+		base *= math.Pow(factor, float64(attempt-1))
+	}
+	if limit := float64(r.MaxDelay) / float64(time.Millisecond); r.MaxDelay > 0 && base > limit {
+		base = limit
+	}
+	if base > float64(maxTimer/time.Millisecond) || math.IsInf(base, 0) {
+		base = float64(maxTimer / time.Millisecond)
+	}
+	if rnd < 0 || rnd >= 1 || math.IsNaN(rnd) {
+		rnd = 0
+	}
+	ms := base + math.Floor(rnd*(base*r.Delta+1))
+	if limit := float64(maxTimer / time.Millisecond); ms > limit {
+		ms = limit
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
