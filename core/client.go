@@ -196,6 +196,14 @@ func (c *Client) Stats() Stats {
 	return s
 }
 
+// Resumable reports whether Kick would start another round of attempts
+// after the client gave up (it stopped after maxAttempts).
+func (c *Client) Resumable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == StateClosed && c.exhausted
+}
+
 // State is the current state.
 func (c *Client) State() State {
 	c.mu.Lock()
