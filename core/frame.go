@@ -1,9 +1,6 @@
 package core
 
-import (
-	"encoding/json"
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // FrameKind is what an incoming frame is to the client.
 type FrameKind int
@@ -32,7 +29,7 @@ func Classify(text bool, data []byte) (kind FrameKind, channel []byte, reason st
 	if !utf8.Valid(data) {
 		return FrameMalformed, nil, "invalid UTF-8"
 	}
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		return FrameMalformed, nil, "not JSON"
 	}
 	i := skipSpace(data, 0)
@@ -122,4 +119,152 @@ func skipValue(data []byte, i int) int {
 		}
 		return j
 	}
+}
+
+// maxDepth bounds nesting so a hostile frame cannot exhaust the stack.
+const maxDepth = 512
+
+// validJSON reports whether data is one JSON value (RFC 8259) with optional
+// surrounding whitespace. It is ours rather than encoding/json's so the wasm
+// binary does not carry reflection-based JSON (about 300 KB).
+func validJSON(data []byte) bool {
+	end := scanValue(data, 0, 0)
+	return end >= 0 && skipSpace(data, end) == len(data)
+}
+
+// scanValue returns the index after the value starting at or after i, or -1.
+func scanValue(d []byte, i, depth int) int {
+	i = skipSpace(d, i)
+	if i >= len(d) || depth > maxDepth {
+		return -1
+	}
+	switch d[i] {
+	case '{':
+		return scanContainer(d, i, depth, '}', true)
+	case '[':
+		return scanContainer(d, i, depth, ']', false)
+	case '"':
+		return scanString(d, i)
+	case 't':
+		return scanLiteral(d, i, "true")
+	case 'f':
+		return scanLiteral(d, i, "false")
+	case 'n':
+		return scanLiteral(d, i, "null")
+	}
+	return scanNumber(d, i)
+}
+
+func scanContainer(d []byte, i, depth int, closer byte, object bool) int {
+	i = skipSpace(d, i+1)
+	if i < len(d) && d[i] == closer {
+		return i + 1
+	}
+	for {
+		if object {
+			i = skipSpace(d, i)
+			if i >= len(d) || d[i] != '"' {
+				return -1
+			}
+			if i = scanString(d, i); i < 0 {
+				return -1
+			}
+			if i = skipSpace(d, i); i >= len(d) || d[i] != ':' {
+				return -1
+			}
+			i++
+		}
+		if i = scanValue(d, i, depth+1); i < 0 {
+			return -1
+		}
+		i = skipSpace(d, i)
+		switch {
+		case i >= len(d):
+			return -1
+		case d[i] == ',':
+			i++
+		case d[i] == closer:
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
+func scanString(d []byte, i int) int {
+	for j := i + 1; j < len(d); j++ {
+		switch c := d[j]; {
+		case c == '"':
+			return j + 1
+		case c < 0x20:
+			return -1
+		case c == '\\':
+			j++
+			if j >= len(d) {
+				return -1
+			}
+			switch d[j] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if j+4 >= len(d) || !isHex(d[j+1]) || !isHex(d[j+2]) || !isHex(d[j+3]) || !isHex(d[j+4]) {
+					return -1
+				}
+				j += 4
+			default:
+				return -1
+			}
+		}
+	}
+	return -1
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func scanLiteral(d []byte, i int, lit string) int {
+	if len(d)-i < len(lit) || string(d[i:i+len(lit)]) != lit {
+		return -1
+	}
+	return i + len(lit)
+}
+
+func scanNumber(d []byte, i int) int {
+	digits := func(j int) int {
+		k := j
+		for k < len(d) && d[k] >= '0' && d[k] <= '9' {
+			k++
+		}
+		return k
+	}
+	if i < len(d) && d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		i = digits(i)
+	default:
+		return -1
+	}
+	if i < len(d) && d[i] == '.' {
+		j := digits(i + 1)
+		if j == i+1 {
+			return -1
+		}
+		i = j
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		j := digits(i)
+		if j == i {
+			return -1
+		}
+		i = j
+	}
+	return i
 }

@@ -1,7 +1,10 @@
 package core_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/kissjs/kiss-websocket/core"
 )
@@ -32,6 +35,13 @@ func TestClassify(t *testing.T) {
 		{"last duplicate wins bad", true, `{"channel":"a","channel":1}`, core.FrameMalformed, ""},
 		{"nested strings with braces", true, `{"d":"}{\"","arr":[{"channel":1}],"channel":"c"}`, core.FrameMessage, "c"},
 		{"empty object", true, `{}`, core.FrameMessage, ""},
+		{"trailing comma", true, `{"a":1,}`, core.FrameMalformed, ""},
+		{"bad escape", true, `{"a":"\x"}`, core.FrameMalformed, ""},
+		{"unicode escape", true, `{"channel":"\u0041"}`, core.FrameMessage, `\u0041`},
+		{"bad number", true, `{"a":01}`, core.FrameMalformed, ""},
+		{"exponent", true, `{"a":-1.5e+3}`, core.FrameMessage, ""},
+		{"two values", true, `{} {}`, core.FrameMalformed, ""},
+		{"deep nesting", true, strings.Repeat("[", 600) + strings.Repeat("]", 600), core.FrameMalformed, ""},
 	}
 	for _, c := range cases {
 		kind, ch, _ := core.Classify(c.text, []byte(c.data))
@@ -54,9 +64,25 @@ func FuzzClassify(f *testing.F) {
 		f.Add(true, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, text bool, data []byte) {
-		kind, ch, _ := core.Classify(text, data)
+		kind, ch, reason := core.Classify(text, data)
 		if kind == core.FrameMessage && len(ch) > len(data) {
 			t.Fatal("channel longer than frame")
+		}
+		if !text || string(data) == "pong" || !utf8.Valid(data) {
+			return
+		}
+		// our validator must agree with encoding/json
+		if ours, std := reason != "not JSON", json.Valid(data); ours != std {
+			t.Fatalf("validJSON=%v, encoding/json=%v for %q", ours, std, data)
+		}
+		if kind == core.FrameMessage {
+			var v map[string]any
+			if err := json.Unmarshal(data, &v); err != nil {
+				t.Fatalf("message that encoding/json cannot read as object: %q", data)
+			}
+			if c, ok := v["channel"].(string); ok && !strings.Contains(c, "\\") && c != string(ch) && !strings.Contains(string(ch), "\\") {
+				t.Fatalf("channel %q, encoding/json says %q", ch, c)
+			}
 		}
 	})
 }

@@ -1,8 +1,6 @@
 package core
 
 import (
-	"net"
-	"net/url"
 	"strconv"
 	"strings"
 )
@@ -15,10 +13,22 @@ func DefaultBase(secure bool, host string, port, sslPort int) string {
 	if !secure {
 		scheme, p = "ws://", port
 	}
-	if _, _, err := net.SplitHostPort(host); err != nil && p > 0 {
-		host = net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(p))
+	if !hasPort(host) && p > 0 {
+		if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+			host = "[" + host + "]"
+		}
+		host += ":" + strconv.Itoa(p)
 	}
 	return scheme + host + "/?token="
+}
+
+// hasPort reports whether host ("name", "name:80", "[::1]", "[::1]:80")
+// names a port.
+func hasPort(host string) bool {
+	if strings.HasPrefix(host, "[") {
+		return strings.Contains(host, "]:")
+	}
+	return strings.Count(host, ":") == 1
 }
 
 // SocketURL is the address of one attempt: base (socketUrl, or DefaultBase
@@ -26,7 +36,26 @@ func DefaultBase(secure bool, host string, port, sslPort int) string {
 // base ends with "token=". KissJS glued the raw token onto any socketUrl.
 func SocketURL(base, token string) string {
 	if strings.HasSuffix(base, "token=") {
-		return base + url.QueryEscape(token)
+		return base + EscapeQuery(token)
 	}
 	return base
+}
+
+// EscapeQuery percent-encodes s for a query value, leaving only RFC 3986
+// unreserved characters. (net/url would pull the whole net package into the
+// wasm build.)
+func EscapeQuery(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(hex[c>>4])
+		b.WriteByte(hex[c&15])
+	}
+	return b.String()
 }
