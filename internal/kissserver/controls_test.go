@@ -1,0 +1,179 @@
+package kissserver_test
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/kissjs/kiss-websocket/internal/kissserver"
+)
+
+func TestCloseAll(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		code   websocket.StatusCode
+		reason string
+	}{
+		{4002, "too many sockets"},
+		{4003, "DEFINITIVE_CLOSE"},
+		{1001, "going away"},
+		{1000, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {
+			t.Parallel()
+			ts := start(t, kissserver.Options{})
+			errs := []<-chan error{readErr(ts.mustDial(t, "dev")), readErr(ts.mustDial(t, "other"))}
+			ts.CloseAll(int(tt.code), tt.reason)
+			for _, errc := range errs {
+				wantClose(t, errc, tt.code, tt.reason)
+			}
+			if open := ts.openConns(); len(open) != 0 {
+				t.Fatalf("after CloseAll: %+v still open", open)
+			}
+		})
+	}
+}
+
+// openConns lists the open sockets.
+func (ts *testServer) openConns() []kissserver.ConnInfo {
+	var out []kissserver.ConnInfo
+	for _, c := range ts.Conns() {
+		if c.Open {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestDropAllSendsNoCloseFrame(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	errc := readErr(ts.mustDial(t, "dev"))
+	ts.DropAll()
+	select {
+	case err := <-errc:
+		if code := websocket.CloseStatus(err); code != -1 {
+			t.Fatalf("got close frame %d, want a bare TCP cut", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("socket still open")
+	}
+	if open := ts.openConns(); len(open) != 0 {
+		t.Fatalf("after DropAll: %+v still open", open)
+	}
+}
+
+func TestStall(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	before := ts.mustDial(t, "dev")
+	ts.Stall(true)
+	after := ts.mustDial(t, "dev") // upgrades still succeed, sockets stall
+	for _, c := range []*websocket.Conn{before, after} {
+		sendText(t, c, "ping")
+	}
+	errc := make(chan error, 2)
+	for _, c := range []*websocket.Conn{before, after} {
+		go func() {
+			_, b, err := c.Read(ctx(t))
+			if err == nil && string(b) != "pong" {
+				err = fmt.Errorf("got %q, want pong", b)
+			}
+			errc <- err
+		}()
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("answer while stalled (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	ts.Stall(false) // the held pings are answered late, like a peer waking up
+	for range 2 {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestServerCloseWhileStalled(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	errc := readErr(ts.mustDial(t, "dev"))
+	ts.Stall(true)
+	done := make(chan struct{})
+	go func() { ts.Close(); close(done) }()
+	wantClose(t, errc, websocket.StatusGoingAway, "server shutting down")
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if st := ts.refusedWith(t, ts.Login("dev").Token, nil); st != http.StatusServiceUnavailable {
+		t.Fatalf("upgrade after Close: %d, want 503", st)
+	}
+}
+
+func TestRefuseUpgrades(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	tok := ts.Login("dev").Token
+	ts.RefuseUpgrades(http.StatusUnauthorized, 0)
+	if st := ts.refusedWith(t, tok, nil); st != http.StatusUnauthorized {
+		t.Fatalf("refused with %d, want 401", st)
+	}
+	ts.RefuseUpgrades(0, 0)
+	ts.mustDialToken(t, tok)
+
+	ts.RefuseUpgrades(http.StatusBadGateway, 200*time.Millisecond)
+	if st := ts.refusedWith(t, tok, nil); st != http.StatusBadGateway {
+		t.Fatalf("refused with %d, want 502", st)
+	}
+	time.Sleep(250 * time.Millisecond)
+	ts.mustDialToken(t, tok)
+}
+
+func TestGoAway(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	tok := ts.Login("dev").Token
+	errc := readErr(ts.mustDialToken(t, tok))
+	begun := time.Now()
+	ts.GoAway(300 * time.Millisecond)
+	wantClose(t, errc, websocket.StatusGoingAway, "going away")
+	if st := ts.refusedWith(t, tok, nil); st != http.StatusServiceUnavailable {
+		t.Fatalf("during go-away: %d, want 503", st)
+	}
+	time.Sleep(time.Until(begun.Add(350 * time.Millisecond)))
+	ts.mustDialToken(t, tok)
+}
+
+func TestPush(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	dev := []*websocket.Conn{ts.mustDial(t, "dev"), ts.mustDial(t, "dev")}
+	other := ts.mustDial(t, "other")
+	if n := ts.Push("dev", 3, "EVT_TEST"); n != 2 {
+		t.Fatalf("Push(dev) reached %d, want 2", n)
+	}
+	for _, c := range dev {
+		for i := 1; i <= 3; i++ {
+			want := fmt.Sprintf(`{"channel":"EVT_TEST","n":%d,"data":"push"}`, i)
+			if got := recv(t, c); got != want {
+				t.Fatalf("got %s, want %s", got, want)
+			}
+		}
+	}
+	if n := ts.Push("", 1, "ALL"); n != 3 {
+		t.Fatalf("Push(all) reached %d, want 3", n)
+	}
+	if got := recv(t, other); got != `{"channel":"ALL","n":1,"data":"push"}` {
+		t.Fatalf("other got %s", got)
+	}
+	if n := ts.Push("nobody", 1, "x"); n != 0 {
+		t.Fatalf("Push(nobody) reached %d, want 0", n)
+	}
+}

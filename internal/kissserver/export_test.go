@@ -1,0 +1,7 @@
+package kissserver
+
+// Internals exposed to the black-box tests.
+var (
+	AppendBounded = appendBounded
+	MaxReceived   = maxReceived
+)

@@ -1,0 +1,197 @@
+package kissserver_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/kissjs/kiss-websocket/internal/kissserver"
+)
+
+// testServer is a kissserver.Server on a real loopback listener.
+type testServer struct {
+	*kissserver.Server
+	hs  *httptest.Server
+	URL string // http://127.0.0.1:PORT
+}
+
+// start serves a new Server; cleanup closes it before the listener, and
+// sockets dialled later are closed before both.
+func start(t *testing.T, opts kissserver.Options) *testServer {
+	t.Helper()
+	srv := kissserver.New(opts)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, hs: hs, URL: hs.URL}
+}
+
+// ctx returns a context that bounds one test's network waits.
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// dial opens a socket with token and optional extra headers.
+func (ts *testServer) dial(t *testing.T, token string, hdr http.Header) (*websocket.Conn, *http.Response, error) {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(ts.URL, "http") + "/?token=" + url.QueryEscape(token)
+	c, resp, err := websocket.Dial(ctx(t), u, &websocket.DialOptions{HTTPClient: ts.hs.Client(), HTTPHeader: hdr})
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if c != nil {
+		t.Cleanup(func() { _ = c.CloseNow() })
+	}
+	return c, resp, err
+}
+
+// mustDial opens a socket for a fresh login of user.
+func (ts *testServer) mustDial(t *testing.T, user string) *websocket.Conn {
+	t.Helper()
+	return ts.mustDialToken(t, ts.Login(user).Token)
+}
+
+func (ts *testServer) mustDialToken(t *testing.T, token string) *websocket.Conn {
+	t.Helper()
+	c, _, err := ts.dial(t, token, nil)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	return c
+}
+
+// refusedWith dials and returns the HTTP status of the refused upgrade.
+func (ts *testServer) refusedWith(t *testing.T, token string, hdr http.Header) int {
+	t.Helper()
+	c, resp, err := ts.dial(t, token, hdr)
+	if err == nil {
+		_ = c.CloseNow()
+		t.Fatal("upgrade accepted, want refused")
+	}
+	if resp == nil {
+		t.Fatalf("no HTTP response: %v", err)
+	}
+	return resp.StatusCode
+}
+
+// do sends an HTTP request and returns status and body.
+func (ts *testServer) do(t *testing.T, method, path, bearer, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx(t), method, ts.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	return ts.sendReq(t, req)
+}
+
+// sendReq sends req and returns status and body.
+func (ts *testServer) sendReq(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, err := ts.hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+// sendText writes a text frame.
+func sendText(t *testing.T, c *websocket.Conn, text string) {
+	t.Helper()
+	if err := c.Write(ctx(t), websocket.MessageText, []byte(text)); err != nil {
+		t.Fatalf("write %q: %v", text, err)
+	}
+}
+
+// recv reads one text frame.
+func recv(t *testing.T, c *websocket.Conn) string {
+	t.Helper()
+	typ, b, err := c.Read(ctx(t))
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if typ != websocket.MessageText {
+		t.Fatalf("read %v frame, want text", typ)
+	}
+	return string(b)
+}
+
+// readErr reads in the background and delivers the error that ends the
+// socket, skipping data frames.
+func readErr(c *websocket.Conn) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := c.Read(context.Background()); err != nil {
+				ch <- err
+				return
+			}
+		}
+	}()
+	return ch
+}
+
+// wantClose waits for the socket to end with code and reason.
+func wantClose(t *testing.T, errc <-chan error, code websocket.StatusCode, reason string) {
+	t.Helper()
+	select {
+	case err := <-errc:
+		var ce websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != code || ce.Reason != reason {
+			t.Fatalf("socket ended with %v, want close %d %q", err, code, reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("socket still open")
+	}
+}
+
+// silent asserts that nothing arrives on c within d. It spends the socket:
+// the timed-out read closes it, as coder/websocket does on a cancelled read.
+func silent(t *testing.T, c *websocket.Conn, d time.Duration) {
+	t.Helper()
+	rctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if typ, b, err := c.Read(rctx); err == nil {
+		t.Fatalf("got %v frame %q, want nothing within %v", typ, b, d)
+	}
+}
+
+// decode parses a JSON body.
+func decode[T any](t *testing.T, body string) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("decode %q: %v", body, err)
+	}
+	return v
+}
+
+// eventually polls cond for up to 2 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

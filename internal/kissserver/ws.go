@@ -1,0 +1,136 @@
+package kissserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// writeTimeout bounds each frame written to a client, so one client that
+// stopped reading cannot hold up delivery to the others for long.
+const writeTimeout = 5 * time.Second
+
+// serveWebSocket checks the refusal state and the token before upgrading,
+// because a browser only ever reports a refused upgrade as 1006: KissJS
+// then asks /checkTokenValidity why.
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	if status := s.refusedWith(); status != 0 {
+		s.logf("upgrade from %s refused: %d (controls or shutdown)", r.RemoteAddr, status)
+		httpError(w, status)
+		return
+	}
+	st, user := s.tokens.check(r.URL.Query().Get("token"))
+	if st != tokenValid {
+		s.logf("upgrade from %s refused: 401 (token %s)", r.RemoteAddr, stateName(st))
+		httpError(w, http.StatusUnauthorized)
+		return
+	}
+	if !s.beginUpgrade() {
+		httpError(w, http.StatusServiceUnavailable)
+		return
+	}
+	defer s.wg.Done()
+
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
+	if err != nil { // Accept has answered (403 for a foreign Origin)
+		s.register(user, nil)
+		s.logf("upgrade from %s failed: %v", r.RemoteAddr, err)
+		return
+	}
+	ws.SetReadLimit(s.opts.MaxFrameBytes) // before register: no frame is read yet
+	c := s.register(user, ws)
+	if c == nil {
+		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	s.logf("conn %d (user %q) open from %s", c.id, user, r.RemoteAddr)
+	s.readLoop(c)
+	// Ends the socket unless a control already does; 1011 only reaches a
+	// client whose socket failed without a close frame having been sent.
+	c.shut(func(ws *websocket.Conn) { _ = ws.Close(websocket.StatusInternalError, "") })
+	s.unregister(c)
+}
+
+func stateName(st tokenState) string {
+	if st == tokenExpired {
+		return "expired"
+	}
+	return "unknown or revoked"
+}
+
+// readLoop reads frames until the socket ends. While the server is stalled
+// it neither reads nor answers, like a hung peer: a frame read just as the
+// stall began is held until it ends.
+func (s *Server) readLoop(c *conn) {
+	ctx := context.Background() // cancelling a Read's context kills the socket
+	for s.waitStall(c) {
+		typ, data, err := c.ws.Read(ctx)
+		if err != nil {
+			s.logf("conn %d closed: %v", c.id, describeClose(err))
+			return
+		}
+		if !s.waitStall(c) {
+			return
+		}
+		s.handleFrame(ctx, c, typ, data)
+	}
+}
+
+// describeClose keeps the log short: the close code when there is one.
+func describeClose(err error) string {
+	if code := websocket.CloseStatus(err); code != -1 {
+		return fmt.Sprintf("close code %d", int(code))
+	}
+	return err.Error()
+}
+
+// handleFrame answers "ping", delivers channel messages and drops the rest.
+func (s *Server) handleFrame(ctx context.Context, c *conn, typ websocket.MessageType, data []byte) {
+	if typ != websocket.MessageText {
+		s.count(func() { c.ignored++ })
+		s.logf("conn %d: ignored binary frame (%d bytes)", c.id, len(data))
+		return
+	}
+	if string(data) == "ping" {
+		s.count(func() { c.pings++ })
+		s.write(ctx, c, []byte("pong"))
+		return
+	}
+	s.record(c, string(data))
+	if !hasChannel(data) {
+		s.count(func() { c.ignored++ })
+		s.logf("conn %d: ignored text frame without a string channel (%d bytes)", c.id, len(data))
+		return
+	}
+	s.write(ctx, c, data) // echo first, as KissJS's own server does
+	for _, o := range s.openConns(c.user) {
+		if o != c {
+			s.write(ctx, o, data)
+		}
+	}
+}
+
+// hasChannel reports whether data is a JSON object with a string channel.
+func hasChannel(data []byte) bool {
+	var m struct {
+		Channel *string `json:"channel"`
+	}
+	return json.Unmarshal(data, &m) == nil && m.Channel != nil
+}
+
+// write sends one text frame and reports success. Failures are only
+// logged: a failed write means that socket is ending, which its own reader
+// handles.
+func (s *Server) write(ctx context.Context, c *conn, data []byte) bool {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, data); err != nil {
+		s.logf("conn %d: write failed: %v", c.id, err)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,184 @@
+// Command kiss-websocket is the development server: it serves the web/
+// tree and a KissJS-protocol WebSocket (internal/kissserver) on one port,
+// so a page, its wasm and its socket share an origin. Run it with `go run .`.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kissjs/kiss-websocket/internal/kissserver"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "kiss-websocket:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the parsed command line.
+type config struct {
+	addr, web, urlFile string
+	controls           *bool // nil: on only for a loopback listener
+	origins            []string
+}
+
+// parseFlags reads the command line; usage goes to out.
+func parseFlags(args []string, out io.Writer) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("kiss-websocket", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
+	fs.StringVar(&cfg.web, "web", "web", "directory of static files")
+	fs.StringVar(&cfg.urlFile, "url-file", "", "write the server's http://HOST:PORT to this file once listening")
+	controls := fs.Bool("test-controls", false, "enable the /test/* fault controls (default: only on a loopback address)")
+	fs.Func("origin", "extra allowed Origin host pattern (repeatable, comma-separated)", func(v string) error {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if _, err := path.Match(p, ""); err != nil {
+				return fmt.Errorf("origin pattern %q: %w", p, err)
+			}
+			cfg.origins = append(cfg.origins, p)
+		}
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return config{}, fmt.Errorf("parse flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "test-controls" {
+			cfg.controls = controls
+		}
+	})
+	return cfg, nil
+}
+
+// run serves until ctx ends, then closes every socket with 1001 and shuts
+// the HTTP server down. Split from main so a test can drive it.
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	cfg, err := parseFlags(args, stdout)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	controls, why := isLoopback(ln.Addr()), "loopback address"
+	if !controls {
+		why = "not a loopback address"
+	}
+	if cfg.controls != nil {
+		controls, why = *cfg.controls, "-test-controls"
+	}
+	logger := log.New(stdout, "", log.LstdFlags)
+	srv := kissserver.New(kissserver.Options{
+		OriginPatterns: cfg.origins,
+		Controls:       controls,
+		Static:         noCache(http.FileServer(http.Dir(cfg.web))),
+		Logf:           logger.Printf,
+	})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	u := listenURL(ln.Addr())
+	if cfg.urlFile != "" {
+		if err := writeURLFile(cfg.urlFile, u); err != nil {
+			srv.Close()
+			_ = hs.Close()
+			<-served
+			return err
+		}
+		// A stale file would point the next test run at a dead port.
+		defer os.Remove(cfg.urlFile)
+	}
+	if st, err := os.Stat(cfg.web); err != nil || !st.IsDir() {
+		fmt.Fprintf(stdout, "kiss-websocket: warning: -web %q is not a directory\n", cfg.web)
+	}
+	onOff := map[bool]string{true: "on", false: "off"}[controls]
+	fmt.Fprintf(stdout, "kiss-websocket: open %s/ (serving %s; test controls %s: %s)\n", u, cfg.web, onOff, why)
+
+	select {
+	case err := <-served:
+		srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	srv.Close() // 1001 to every client; http.Server does not track hijacked sockets
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-served // http.ErrServerClosed
+	return nil
+}
+
+// isLoopback reports whether addr only accepts local connections.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}
+
+// listenURL is the URL to open for addr; an any-address listener is
+// reachable at 127.0.0.1.
+func listenURL(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+// writeURLFile writes u through a rename, so a reader polling for the file
+// never sees it half written.
+func writeURLFile(name, u string) error {
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, []byte(u), 0o644); err != nil {
+		return fmt.Errorf("write url file: %w", err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return fmt.Errorf("write url file: %w", err)
+	}
+	return nil
+}
+
+// noCache makes the browser revalidate every file, so a rebuilt wasm or
+// loader is picked up on reload.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		// The loader and wasm may be used by a page on another origin (the
+		// browser tests' harness page): they are public files.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		h.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// syncBuffer is an io.Writer safe for the server's logging goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// devServer is run() on a free loopback port.
+type devServer struct {
+	url     string
+	out     *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+	urlFile string
+	client  *http.Client
+
+	once sync.Once
+	err  error
+}
+
+// wait returns run's result, however often it is called.
+func (d *devServer) wait() error {
+	d.once.Do(func() { d.err = <-d.done })
+	return d.err
+}
+
+// startRun starts run with a url-file in a temp dir that also holds the
+// static tree, and waits for the URL.
+func startRun(t *testing.T, extra ...string) *devServer {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<h1>kiss</h1>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &devServer{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
+		urlFile: filepath.Join(dir, "url"), client: &http.Client{Transport: &http.Transport{}}}
+	args := append([]string{"-addr", "127.0.0.1:0", "-web", dir, "-url-file", d.urlFile}, extra...)
+	go func() { d.done <- run(ctx, args, d.out) }()
+	t.Cleanup(func() {
+		cancel()
+		_ = d.wait()
+		d.client.CloseIdleConnections()
+	})
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if b, err := os.ReadFile(d.urlFile); err == nil {
+			d.url = string(b)
+			return d
+		}
+		select {
+		case err := <-d.done:
+			d.done <- err // for wait in the cleanup
+			t.Fatalf("run ended early: %v\n%s", err, d.out)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no url file")
+		}
+	}
+}
+
+// request returns status and body.
+func (d *devServer) request(t *testing.T, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, d.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(b)
+}
+
+func TestRunServesAndClosesWith1001(t *testing.T) {
+	t.Parallel()
+	d := startRun(t)
+	if !strings.HasPrefix(d.url, "http://127.0.0.1:") {
+		t.Fatalf("url file holds %q", d.url)
+	}
+	if st, body := d.request(t, "GET", "/index.html", ""); st != 200 || body != "<h1>kiss</h1>" {
+		t.Fatalf("static: %d %q", st, body)
+	}
+	st, body := d.request(t, "POST", "/login", `{"username":"dev","password":"x"}`)
+	var sess struct{ Token string }
+	if err := json.Unmarshal([]byte(body), &sess); st != 200 || err != nil {
+		t.Fatalf("login: %d %q %v", st, body, err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(d.url, "http")+"/?token="+sess.Token,
+		&websocket.DialOptions{HTTPClient: d.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(ctx); err != nil || string(b) != "pong" {
+		t.Fatalf("read %q, %v; want pong", b, err)
+	}
+
+	d.cancel() // what SIGINT does in main
+	_, _, err = c.Read(ctx)
+	var ce websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.StatusGoingAway || ce.Reason != "server shutting down" {
+		t.Fatalf("socket ended with %v, want 1001", err)
+	}
+	if err := d.wait(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := os.Stat(d.urlFile); !os.IsNotExist(err) {
+		t.Fatalf("url file left behind: %v", err)
+	}
+	if out := d.out.String(); !strings.Contains(out, "open "+d.url+"/") || !strings.Contains(out, "test controls on: loopback") {
+		t.Fatalf("startup line missing:\n%s", out)
+	}
+}
+
+func TestRunTestControlsFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"default on loopback", nil, http.StatusOK},
+		{"forced off", []string{"-test-controls=false"}, http.StatusNotFound},
+		{"forced on", []string{"-test-controls"}, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := startRun(t, tc.args...)
+			if st, _ := d.request(t, "GET", "/test/state?user=dev", ""); st != tc.want {
+				t.Fatalf("GET /test/state: %d, want %d", st, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseFlags(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseFlags([]string{"-origin", "a.example, b.example", "-origin", "*.c.example"}, io.Discard)
+	if err != nil || strings.Join(cfg.origins, " ") != "a.example b.example *.c.example" || cfg.controls != nil {
+		t.Fatalf("got %+v, %v", cfg, err)
+	}
+	for _, args := range [][]string{{"-origin", "[bad"}, {"extra"}, {"-nope"}} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Fatalf("%q: no error", args)
+		}
+	}
+	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v, want flag.ErrHelp", err)
+	}
+}
