@@ -1,0 +1,57 @@
+# kiss-websocket: `make serve` runs the demo, `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+# Native tools must be built for the machine even when GOOS=js is set.
+NATIVE := env -u GOOS -u GOARCH
+WEB := web
+WASM := $(WEB)/kiss-websocket.wasm
+BIN := bin
+
+.PHONY: all build serve test test-native test-browser lint deps clean FORCE
+
+all: build
+
+## build: the wasm, wasm_exec.js and precompressed variants beside the loader
+build: $(WASM) $(WEB)/wasm_exec.js
+	@for f in $(WASM) $(WEB)/wasm_exec.js $(WEB)/kiss-websocket.js; do \
+		gzip -9 -k -f -n $$f; \
+		if command -v brotli >/dev/null; then brotli -f -q 11 -o $$f.br $$f; fi; \
+	done
+	@ls -l $(WASM)* | awk '{print "  " $$5 "\t" $$9}'
+
+$(WASM): FORCE
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+
+$(WEB)/wasm_exec.js: FORCE
+	cp "$$($(NATIVE) $(GO) env GOROOT)/lib/wasm/wasm_exec.js" $@
+
+$(BIN)/kiss-websocket: FORCE
+	$(NATIVE) $(GO) build -o $@ .
+
+## serve: build, then run the dev server on http://127.0.0.1:8080/
+serve: build $(BIN)/kiss-websocket
+	./$(BIN)/kiss-websocket -addr 127.0.0.1:8080 -web $(WEB)
+
+## test: every test, native and in Chromium
+test: lint test-native test-browser
+
+test-native:
+	$(NATIVE) $(GO) test -race -cover -timeout 10m ./...
+
+test-browser: deps build $(BIN)/kiss-websocket
+	./scripts/test-browser.sh
+
+## deps: what the browser tests need (Chromium, wasmbrowsertest)
+deps: $(BIN)/wasmbrowsertest
+	@./scripts/ensure-chromium.sh
+
+$(BIN)/wasmbrowsertest: go.mod
+	$(NATIVE) $(GO) build -o $@ github.com/agnivade/wasmbrowsertest
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
+	$(NATIVE) $(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) $(WASM) $(WASM).gz $(WASM).br $(WEB)/wasm_exec.js* $(WEB)/kiss-websocket.js.gz $(WEB)/kiss-websocket.js.br

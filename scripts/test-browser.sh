@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs the wasm tests in headless Chromium against the dev server binary,
+# started on a free loopback port with its test controls on. Extra arguments
+# go to `go test` (e.g. -run TestCloseCodes -v).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p out
+urlfile=$(mktemp -u /tmp/kiss-websocket-url.XXXXXX)
+./bin/kiss-websocket -addr 127.0.0.1:0 -web web -url-file "$urlfile" -test-controls \
+	-origin 'localhost:*,127.0.0.1:*' >out/server.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$urlfile" ] && break; sleep 0.1; done
+[ -s "$urlfile" ] || { echo "dev server did not start:"; cat out/server.log; exit 1; }
+export KISS_SERVER_URL=$(cat "$urlfile")
+# chromedp (pinned by wasmbrowsertest) logs every CDP enum newer than itself;
+# those lines are noise, not test output.
+GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./wasm/ \
+	2> >(grep -v 'could not unmarshal event' >&2)

@@ -1,0 +1,354 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/hack-pad/safejs"
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+// bridge is kiss.websocket's Go side: the JavaScript API calls it for control
+// (init, close, stats, sends while no socket is open) and it reports the
+// client's events to the loader, which publishes them.
+type bridge struct {
+	kiss    safejs.Value
+	rt      safejs.Value
+	sess    session
+	client  *core.Client
+	release []func()
+
+	mu        sync.Mutex
+	cfg       core.Config
+	ports     bool
+	url       string // of the attempt in progress; never logged
+	closers   []safejs.Value
+	listening bool
+	unlisten  []func()
+}
+
+func newBridge(kiss, rt safejs.Value) *bridge {
+	b := &bridge{kiss: kiss, rt: rt, sess: session{kiss: kiss}}
+	b.client = core.New(core.Options{
+		Dialer:     browserDialer{rt: rt},
+		URL:        b.nextURL,
+		CheckToken: b.checkToken,
+		OnEvent:    b.onEvent,
+		Log:        func(msg string) { _, _ = rt.Call("warn", msg) },
+	})
+	return b
+}
+
+func (b *bridge) nextURL() (string, error) {
+	b.mu.Lock()
+	cfg, ports := b.cfg, b.ports
+	b.mu.Unlock()
+	u := core.SocketURL(b.sess.base(cfg, ports), b.sess.token())
+	b.mu.Lock()
+	b.url = u
+	b.mu.Unlock()
+	return u, nil
+}
+
+func (b *bridge) checkToken(ctx context.Context) core.TokenStatus {
+	b.mu.Lock()
+	u := b.url
+	b.mu.Unlock()
+	return b.sess.check(ctx, u)
+}
+
+// impl builds the object the loader calls.
+func (b *bridge) impl() (safejs.Value, error) {
+	fns := map[string]func(args []safejs.Value) any{
+		"init":       b.init,
+		"send":       b.send,
+		"close":      func([]safejs.Value) any { return b.close() },
+		"reconnect":  func([]safejs.Value) any { b.client.Kick(); return nil },
+		"stats":      func([]safejs.Value) any { return b.stats() },
+		"state":      func([]safejs.Value) any { return b.client.State().String() },
+		"readyState": b.readyState,
+		"debug":      b.debug,
+	}
+	ctor, err := global("Object")
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	obj, err := ctor.New()
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	for name, fn := range fns {
+		v, rel, err := newFunc(func(_ safejs.Value, args []safejs.Value) any { return fn(args) })
+		if err != nil {
+			return safejs.Undefined(), err
+		}
+		b.release = append(b.release, rel)
+		if err := obj.Set(name, v); err != nil {
+			return safejs.Undefined(), err
+		}
+	}
+	return obj, nil
+}
+
+// init(config, resolve, reject): validation and Start happen here, at once,
+// so readyState is 0 when init returns; only the wait for the outcome runs
+// on a goroutine.
+func (b *bridge) init(args []safejs.Value) any {
+	cfgV, resolve, reject := arg(args, 0), arg(args, 1), arg(args, 2)
+	raw, ports, err := readConfig(b.rt, cfgV)
+	var cfg core.Config
+	if err == nil {
+		cfg, err = core.Decode(raw)
+	}
+	if err != nil {
+		_, _ = reject.Invoke(jsError("TypeError", err.Error()))
+		return nil
+	}
+	b.mu.Lock()
+	prevCfg, prevPorts := b.cfg, b.ports
+	b.cfg, b.ports = cfg, ports
+	b.mu.Unlock()
+	res, err := b.client.Start(cfg)
+	if err != nil {
+		_, _ = reject.Invoke(jsError("TypeError", err.Error()))
+		return nil
+	}
+	r := <-peek(res)
+	if r.ignored {
+		// KissJS returns early without reading the config.
+		b.mu.Lock()
+		b.cfg, b.ports = prevCfg, prevPorts
+		b.mu.Unlock()
+		_, _ = resolve.Invoke(safejs.Undefined())
+		return nil
+	}
+	_, _ = b.rt.Call("setHooks", cfgV)
+	b.listen()
+	go func() { _, _ = resolve.Invoke(resultValue(<-r.ch)) }()
+	return nil
+}
+
+type peeked struct {
+	ignored bool
+	ch      <-chan core.Result
+}
+
+// peek tells at once whether Start was ignored (its result is already there)
+// without consuming a result that will come later.
+func peek(ch <-chan core.Result) <-chan peeked {
+	out := make(chan peeked, 1)
+	select {
+	case r := <-ch:
+		if r == core.ResultIgnored {
+			out <- peeked{ignored: true}
+		} else {
+			c := make(chan core.Result, 1)
+			c <- r
+			out <- peeked{ch: c}
+		}
+	default:
+		out <- peeked{ch: ch}
+	}
+	return out
+}
+
+func resultValue(r core.Result) any {
+	switch r {
+	case core.ResultOpened:
+		return true
+	case core.ResultFailed:
+		return false
+	}
+	return safejs.Undefined()
+}
+
+// send(text) queues a message while no socket is open; it returns an Error
+// for the loader to throw.
+func (b *bridge) send(args []safejs.Value) any {
+	s, err := arg(args, 0).String()
+	if err != nil {
+		return jsError("TypeError", "kiss.websocket.send: the message must be a string")
+	}
+	if err := b.client.Send([]byte(s)); err != nil {
+		return jsError("Error", err.Error())
+	}
+	return nil
+}
+
+// close() returns a Promise that resolves once the client has stopped.
+func (b *bridge) close() any {
+	if err := b.client.Close(); err != nil {
+		return jsError("Error", err.Error())
+	}
+	d, err := b.rt.Call("deferred")
+	if err != nil {
+		return nil
+	}
+	p, _ := d.Get("promise")
+	resolve, _ := d.Get("resolve")
+	b.mu.Lock()
+	b.closers = append(b.closers, resolve)
+	b.mu.Unlock()
+	b.settleClosers()
+	return p
+}
+
+// settleClosers resolves close() promises once the client is closed.
+func (b *bridge) settleClosers() {
+	if b.client.State() != core.StateClosed {
+		return
+	}
+	b.mu.Lock()
+	cs := b.closers
+	b.closers = nil
+	b.mu.Unlock()
+	for _, r := range cs {
+		_, _ = r.Invoke(safejs.Undefined())
+	}
+}
+
+func (b *bridge) readyState([]safejs.Value) any {
+	n := b.client.State().ReadyState()
+	if n < 0 {
+		return safejs.Undefined()
+	}
+	return n
+}
+
+// onEvent publishes a client event through the loader (kiss.pubsub, hooks).
+func (b *bridge) onEvent(e core.Event) {
+	var payload any = safejs.Undefined()
+	switch e.Kind {
+	case core.EventMessage: // the loader dispatches messages itself
+		return
+	case core.EventReconnecting:
+		if d, err := b.rt.Call("deferred"); err == nil {
+			payload, _ = d.Get("promise")
+			resolve, _ := d.Get("resolve")
+			go func() { _, _ = resolve.Invoke(resultValue(<-e.Result)) }()
+		}
+	}
+	_, _ = b.rt.Call("emit", e.Kind.String(), payload)
+	switch e.Kind {
+	case core.EventUnusableToken:
+		if sess := b.sess.obj(); isObject(sess) {
+			if fn, err := sess.Get("logout"); err == nil && isFunc(fn) {
+				_, _ = sess.Call("logout")
+			}
+		}
+		b.stopped()
+	case core.EventConnectionClosed, core.EventConnectionLost:
+		b.stopped()
+	}
+}
+
+// stopped runs when the client ends: it resolves close() promises and drops
+// the page listeners, except after giving up on attempts, where the online
+// event still gives it another round.
+func (b *bridge) stopped() {
+	b.settleClosers()
+	if !b.client.Resumable() {
+		b.unlistenAll()
+	}
+}
+
+// listen wires online and visibilitychange to Kick.
+func (b *bridge) listen() {
+	b.mu.Lock()
+	if b.listening {
+		b.mu.Unlock()
+		return
+	}
+	b.listening = true
+	b.mu.Unlock()
+	win, _ := global("window")
+	doc, _ := global("document")
+	add := func(target safejs.Value, event string, fn func()) {
+		if !isObject(target) {
+			return
+		}
+		f, rel, err := newFunc(func(safejs.Value, []safejs.Value) any { fn(); return nil })
+		if err != nil {
+			return
+		}
+		if _, err := target.Call("addEventListener", event, f); err != nil {
+			rel()
+			return
+		}
+		b.mu.Lock()
+		b.unlisten = append(b.unlisten, func() {
+			_, _ = target.Call("removeEventListener", event, f)
+			rel()
+		})
+		b.mu.Unlock()
+	}
+	add(win, "online", b.client.Kick)
+	add(doc, "visibilitychange", func() {
+		if s, ok := getString(doc, "visibilityState"); ok && s == "visible" {
+			b.client.Kick()
+		}
+	})
+}
+
+func (b *bridge) unlistenAll() {
+	b.mu.Lock()
+	fns := b.unlisten
+	b.unlisten, b.listening = nil, false
+	b.mu.Unlock()
+	for _, f := range fns {
+		f()
+	}
+}
+
+// stats merges the client's snapshot with the loader's frame counters.
+func (b *bridge) stats() any {
+	s := b.client.Stats()
+	c, _ := b.rt.Call("counters")
+	num := func(name string) float64 {
+		v, err := c.Get(name)
+		if err != nil {
+			return 0
+		}
+		f, _ := v.Float()
+		return f
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	return map[string]any{
+		"state":           s.State.String(),
+		"readyState":      s.State.ReadyState(),
+		"attempt":         s.Attempt,
+		"attempts":        float64(s.Attempts),
+		"lastCloseCode":   s.LastCloseCode,
+		"lastCloseReason": s.LastCloseReason,
+		"lastCloseClean":  s.LastCloseClean,
+		"rtt":             ms(s.RTT),
+		"nextDelay":       ms(s.NextDelay),
+		"framesIn":        float64(s.FramesIn) + num("framesIn"),
+		"framesOut":       float64(s.FramesOut) + num("framesOut"),
+		"bytesIn":         float64(s.BytesIn) + num("bytesIn"),
+		"bytesOut":        float64(s.BytesOut) + num("bytesOut"),
+		"queued":          s.Queued,
+		"queuedBytes":     s.QueuedBytes,
+		"dropped":         float64(s.Dropped) + num("dropped"),
+		"refused":         float64(s.Refused),
+	}
+}
+
+// debug reports what a closed client must not leave behind.
+func (b *bridge) debug([]safejs.Value) any {
+	b.mu.Lock()
+	listeners := len(b.unlisten)
+	b.mu.Unlock()
+	return map[string]any{
+		"funcs":      float64(liveFuncs.Load() - int64(len(b.release))),
+		"listeners":  listeners,
+		"goroutines": runtime.NumGoroutine(),
+	}
+}
+
+var errNoBoot = errors.New("kiss-websocket: start me with the kiss-websocket.js loader")

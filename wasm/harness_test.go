@@ -1,0 +1,318 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall/js"
+	"testing"
+	"time"
+)
+
+// The browser tests load the real loader and the real wasm from the dev
+// server (started by `make test-browser`, its URL in KISS_SERVER_URL) into a
+// fresh iframe per test, exactly as a page would. This test binary is only
+// the harness that drives those pages.
+
+var serverURL = strings.TrimRight(os.Getenv("KISS_SERVER_URL"), "/")
+
+func serverHost() string { return strings.TrimPrefix(serverURL, "http://") }
+
+// page is one iframe with the loader in it.
+type page struct {
+	t     *testing.T
+	frame js.Value
+	win   js.Value
+	token string
+	user  string
+}
+
+type pageOpts struct {
+	kissjs bool   // declare `const kiss` like KissJS does
+	wasm   string // data-wasm override
+	before string // script run right after the loader's script tag, synchronously
+	noWait bool   // do not wait for kiss.websocket.ready
+}
+
+// consoleCapture records everything the page prints, to check no token leaks.
+const consoleCapture = `window.T = {events: [], console: [], token: ""};
+for (const m of ["log", "info", "warn", "error", "debug"]) {
+  const orig = console[m].bind(console);
+  console[m] = function () { T.console.push(Array.from(arguments).map(String).join(" ")); orig.apply(null, arguments); };
+}`
+
+// kissFixture is a KissJS-like kiss object: a top-level const (not
+// window.kiss) with pubsub semantics of KissJS and a session.
+const kissFixture = `const kiss = {
+  context: {},
+  session: {
+    host: %HOST%, secure: false,
+    getToken: function () { return T.token; },
+    logout: function () { T.loggedOut = (T.loggedOut || 0) + 1; }
+  },
+  pubsub: {
+    subs: {}, n: 0,
+    subscribe: function (ch, fn) { var id = "s" + (++this.n); (this.subs[ch] = this.subs[ch] || []).push({id: id, fn: fn}); return id; },
+    unsubscribe: function (id) { for (var k in this.subs) this.subs[k] = this.subs[k].filter(function (s) { return s.id !== id; }); },
+    publish: function (ch, data) {
+      T.events.push([ch === undefined ? null : ch, data]);
+      var l = (this.subs[ch] || []).slice(), a = (this.subs["*"] || []).slice();
+      for (var i = 0; i < l.length; i++) try { l[i].fn(data); } catch (e) { console.error("subscriber: " + e.message); }
+      for (var j = 0; j < a.length; j++) try { a[j].fn(data); } catch (e) { console.error("subscriber: " + e.message); }
+    }
+  }
+};
+T.kiss = kiss;`
+
+// ownEvents records events on a page without KissJS through on().
+const ownEvents = `T.kiss = window.kiss;
+["EVT_CONNECTED","EVT_RECONNECTED","EVT_DISCONNECTED","EVT_RECONNECTING","EVT_CONNECTION_LOST",
+ "EVT_CONNECTION_CLOSED","EVT_UNUSABLE_TOKEN","EVT_SERVER_GONE"].forEach(function (n) {
+  kiss.websocket.on(n, function (d) { T.events.push([n, d]); });
+});
+kiss.websocket.on("*", function (d) { if (d && d.websocket) T.events.push([d.channel === undefined ? null : d.channel, d]); });`
+
+func newPage(t *testing.T, o pageOpts) *page {
+	t.Helper()
+	if serverURL == "" {
+		t.Skip("KISS_SERVER_URL is not set: run `make test-browser`")
+	}
+	p := &page{t: t}
+	p.user = strings.ReplaceAll(t.Name(), "/", "_")
+	p.token = login(t, p.user)
+	html := "<!doctype html><meta charset=utf-8><script>" + consoleCapture + "</script>"
+	if o.kissjs {
+		html += "<script>" + strings.ReplaceAll(kissFixture, "%HOST%", jsString(serverHost())) + "</script>"
+	}
+	script := `<script src="` + serverURL + `/kiss-websocket.js"`
+	if o.wasm != "" {
+		script += ` data-wasm="` + o.wasm + `"`
+	}
+	html += script + "></script>"
+	if !o.kissjs {
+		html += "<script>" + ownEvents + "</script>"
+	}
+	if o.before != "" {
+		html += "<script>" + o.before + "</script>"
+	}
+	doc := js.Global().Get("document")
+	p.frame = doc.Call("createElement", "iframe")
+	loaded := make(chan struct{})
+	onload := js.FuncOf(func(js.Value, []js.Value) any { close(loaded); return nil })
+	defer onload.Release()
+	p.frame.Set("onload", onload)
+	p.frame.Set("srcdoc", html)
+	doc.Get("body").Call("appendChild", p.frame)
+	select {
+	case <-loaded:
+	case <-time.After(10 * time.Second):
+		t.Fatal("iframe did not load")
+	}
+	p.frame.Set("onload", js.Null())
+	p.win = p.frame.Get("contentWindow")
+	p.win.Get("T").Set("token", p.token)
+	t.Cleanup(p.cleanup)
+	if !o.noWait {
+		if _, err := p.await("T.kiss.websocket.ready"); err != nil {
+			t.Fatalf("kiss.websocket.ready: %v", err)
+		}
+	}
+	return p
+}
+
+// cleanup checks that no token reached the console, then removes the frame.
+func (p *page) cleanup() {
+	out := p.win.Get("T").Get("console")
+	for i := 0; i < out.Length(); i++ {
+		if line := out.Index(i).String(); strings.Contains(line, p.token) {
+			p.t.Errorf("the token appeared in console output: %q", strings.ReplaceAll(line, p.token, "<TOKEN>"))
+		}
+	}
+	_, _ = p.evalErr(`try { T.kiss.websocket.close(); } catch (e) {}`)
+	p.frame.Call("remove")
+}
+
+// eval runs JavaScript in the page and returns its value.
+func (p *page) eval(code string) js.Value {
+	p.t.Helper()
+	v, err := p.evalErr(code)
+	if err != nil {
+		p.t.Fatalf("eval %q: %v", code, err)
+	}
+	return v
+}
+
+func (p *page) evalErr(code string) (v js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if je, ok := r.(js.Error); ok {
+				err = je
+				return
+			}
+			panic(r)
+		}
+	}()
+	return p.win.Call("eval", code), nil
+}
+
+// await evaluates code to a promise and waits for it (10 s at most).
+func (p *page) await(code string) (js.Value, error) {
+	p.t.Helper()
+	prom, err := p.evalErr("Promise.resolve(" + code + ")")
+	if err != nil {
+		return js.Undefined(), err
+	}
+	type out struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan out, 1)
+	ok := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- out{v: a[0]}; return nil })
+	bad := js.FuncOf(func(_ js.Value, a []js.Value) any { ch <- out{err: js.Error{Value: a[0]}}; return nil })
+	defer ok.Release()
+	defer bad.Release()
+	prom.Call("then", ok, bad)
+	select {
+	case o := <-ch:
+		return o.v, o.err
+	case <-time.After(10 * time.Second):
+		return js.Undefined(), errTimeout
+	}
+}
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string { return "timed out" }
+
+var errTimeout error = timeoutError{}
+
+// events returns the channels published so far, in order.
+func (p *page) events() []string {
+	ev := p.win.Get("T").Get("events")
+	names := make([]string, ev.Length())
+	for i := range names {
+		c := ev.Index(i).Index(0)
+		if c.IsNull() {
+			names[i] = "<none>"
+		} else {
+			names[i] = c.String()
+		}
+	}
+	return names
+}
+
+// waitEvent waits until the n-th (1-based) occurrence of channel is published.
+func (p *page) waitEvent(channel string, n int, within time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		count := 0
+		for _, e := range p.events() {
+			if e == channel {
+				count++
+			}
+		}
+		if count >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("waited %v for %s #%d; events: %v", within, channel, n, p.events())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitTrue polls a JavaScript condition.
+func (p *page) waitTrue(cond string, within time.Duration) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for !p.eval("!!(" + cond + ")").Bool() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("waited %v for %s; events: %v", within, cond, p.events())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *page) count(channel string) int {
+	n := 0
+	for _, e := range p.events() {
+		if e == channel {
+			n++
+		}
+	}
+	return n
+}
+
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// control calls one of the dev server's /test/ controls.
+func control(t *testing.T, path string, q url.Values) []byte {
+	t.Helper()
+	resp, err := http.Post(serverURL+path+"?"+q.Encode(), "text/plain", nil)
+	if err != nil {
+		t.Fatalf("control %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("control %s: %d %s", path, resp.StatusCode, body)
+	}
+	return body
+}
+
+func login(t *testing.T, user string) string {
+	var s struct {
+		Token, RefreshToken string
+	}
+	body := control(t, "/test/login", url.Values{"user": {user}})
+	if err := json.Unmarshal(body, &s); err != nil || s.Token == "" {
+		t.Fatalf("login: %v %s", err, body)
+	}
+	return s.Token
+}
+
+// serverState is GET /test/state for a user.
+type serverState struct {
+	Conns []struct {
+		ID       int64
+		User     string
+		Received []string
+		Open     bool
+	}
+	MaxSockets int
+	Upgrades   int
+	Received   []string
+}
+
+func state(t *testing.T, user string) serverState {
+	t.Helper()
+	resp, err := http.Get(serverURL + "/test/state?user=" + url.QueryEscape(user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var s serverState
+	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func trueValue() js.Value { return js.ValueOf(true) }
+
+func stringsOf(v js.Value) []string {
+	out := make([]string, v.Length())
+	for i := range out {
+		out[i] = v.Index(i).String()
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/hack-pad/safejs"
+)
+
+// liveFuncs counts js.Funcs not yet released, so a test can prove that a
+// closed client leaves none behind.
+var liveFuncs atomic.Int64
+
+// newFunc wraps safejs.FuncOf and returns its value plus a release that is
+// safe to call twice.
+func newFunc(fn func(this safejs.Value, args []safejs.Value) any) (safejs.Value, func(), error) {
+	f, err := safejs.FuncOf(fn)
+	if err != nil {
+		return safejs.Undefined(), func() {}, err
+	}
+	liveFuncs.Add(1)
+	var once atomic.Bool
+	return f.Value(), func() {
+		if once.CompareAndSwap(false, true) {
+			f.Release()
+			liveFuncs.Add(-1)
+		}
+	}, nil
+}
+
+// global reads a property of globalThis.
+func global(name string) (safejs.Value, error) {
+	return safejs.Global().Get(name)
+}
+
+// jsError builds a JavaScript Error (or TypeError) carrying msg.
+func jsError(ctor, msg string) safejs.Value {
+	c, err := global(ctor)
+	if err != nil {
+		return safejs.Undefined()
+	}
+	v, err := c.New(msg)
+	if err != nil {
+		return safejs.Undefined()
+	}
+	return v
+}
+
+// isFunc reports whether v is a JavaScript function.
+func isFunc(v safejs.Value) bool { return v.Type() == safejs.TypeFunction }
+
+// isObject reports whether v is a non-null object.
+func isObject(v safejs.Value) bool { return v.Type() == safejs.TypeObject }
+
+// getString reads obj[prop] when it is a string.
+func getString(obj safejs.Value, prop string) (string, bool) {
+	if !isObject(obj) && !isFunc(obj) {
+		return "", false
+	}
+	v, err := obj.Get(prop)
+	if err != nil || v.Type() != safejs.TypeString {
+		return "", false
+	}
+	s, err := v.String()
+	return s, err == nil
+}
+
+// await waits for a JavaScript promise. It must run on its own goroutine,
+// never inside a js.Func callback (that would block the page).
+func await(p safejs.Value) (safejs.Value, error) {
+	type outcome struct {
+		v   safejs.Value
+		err error
+	}
+	done := make(chan outcome, 1)
+	onOK, relOK, err := newFunc(func(_ safejs.Value, args []safejs.Value) any {
+		done <- outcome{v: arg(args, 0)}
+		return nil
+	})
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	defer relOK()
+	onErr, relErr, err := newFunc(func(_ safejs.Value, args []safejs.Value) any {
+		msg := "promise rejected"
+		if m, ok := getString(arg(args, 0), "message"); ok {
+			msg = m
+		}
+		done <- outcome{err: errors.New(msg)}
+		return nil
+	})
+	if err != nil {
+		return safejs.Undefined(), err
+	}
+	defer relErr()
+	if _, err := p.Call("then", onOK, onErr); err != nil {
+		return safejs.Undefined(), err
+	}
+	o := <-done
+	return o.v, o.err
+}
+
+func arg(args []safejs.Value, i int) safejs.Value {
+	if i < len(args) {
+		return args[i]
+	}
+	return safejs.Undefined()
+}
+
+func safeDelete(name string) error { return safejs.Global().Delete(name) }

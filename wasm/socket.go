@@ -1,0 +1,183 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"context"
+	"sync"
+
+	"github.com/hack-pad/safejs"
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+// browserDialer opens the page's own WebSocket. Frames never come to Go:
+// the loader's onmessage handles them, and Go hears only open, close and the
+// pong that answers its ping.
+type browserDialer struct {
+	rt safejs.Value
+}
+
+// sock is one browser WebSocket, implementing core.Conn.
+type sock struct {
+	ws      safejs.Value
+	rt      safejs.Value
+	opened  chan struct{}
+	failed  chan *core.CloseError
+	release []func()
+
+	mu    sync.Mutex
+	h     core.Handler
+	early *core.CloseError // closed after open but before Serve
+	done  bool
+}
+
+var pongFrame = []byte("pong")
+
+func (d browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+	ctor, err := global("WebSocket")
+	if err != nil {
+		return nil, err
+	}
+	ws, err := ctor.New(url)
+	if err != nil {
+		// an invalid URL throws SyntaxError: retrying will not help, but the
+		// reason keeps it from passing for a refused token.
+		return nil, &core.CloseError{Code: core.CodeAbnormal, Reason: "INVALID_URL"}
+	}
+	s := &sock{ws: ws, rt: d.rt, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
+	var once sync.Once
+	onOpen, rel1, err1 := newFunc(func(safejs.Value, []safejs.Value) any {
+		once.Do(func() { close(s.opened) })
+		return nil
+	})
+	onClose, rel2, err2 := newFunc(func(_ safejs.Value, args []safejs.Value) any {
+		s.closed(closeEventOf(arg(args, 0)))
+		return nil
+	})
+	onPong, rel3, err3 := newFunc(func(safejs.Value, []safejs.Value) any {
+		s.mu.Lock()
+		h := s.h
+		s.mu.Unlock()
+		if h != nil {
+			h.HandleFrame(true, pongFrame)
+		}
+		return nil
+	})
+	s.release = []func(){rel1, rel2, rel3}
+	for _, e := range []error{err1, err2, err3, ws.Set("onopen", onOpen), ws.Set("onclose", onClose)} {
+		if e != nil {
+			s.Abort()
+			return nil, e
+		}
+	}
+	if _, err := d.rt.Call("attach", ws, onPong); err != nil {
+		s.Abort()
+		return nil, err
+	}
+	select {
+	case <-s.opened:
+		return s, nil
+	case ce := <-s.failed:
+		select {
+		case <-s.opened: // opened, then closed at once: Serve reports the close
+			return s, nil
+		default:
+			return nil, ce
+		}
+	case <-ctx.Done():
+		s.Abort()
+		return nil, ctx.Err()
+	}
+}
+
+// closeEventOf reads code, reason and wasClean exactly as the browser gives them.
+func closeEventOf(ev safejs.Value) *core.CloseError {
+	ce := &core.CloseError{Code: core.CodeAbnormal}
+	if v, err := ev.Get("code"); err == nil {
+		if n, err := v.Int(); err == nil {
+			ce.Code = n
+		}
+	}
+	if r, ok := getString(ev, "reason"); ok {
+		ce.Reason = r
+	}
+	if v, err := ev.Get("wasClean"); err == nil {
+		ce.WasClean, _ = v.Bool()
+	}
+	return ce
+}
+
+// closed handles the close event: it runs in a JavaScript callback.
+func (s *sock) closed(ce *core.CloseError) {
+	s.detach()
+	s.mu.Lock()
+	h := s.h
+	if h == nil {
+		s.early = ce
+	}
+	s.mu.Unlock()
+	if h != nil {
+		h.HandleClose(ce)
+		return
+	}
+	select {
+	case s.failed <- ce:
+	default:
+	}
+}
+
+// detach removes our listeners and releases their functions, once.
+func (s *sock) detach() {
+	s.mu.Lock()
+	if s.done {
+		s.mu.Unlock()
+		return
+	}
+	s.done = true
+	s.mu.Unlock()
+	_ = s.ws.Set("onopen", nil)
+	_ = s.ws.Set("onclose", nil)
+	_, _ = s.rt.Call("detach", s.ws)
+	for _, r := range s.release {
+		r()
+	}
+}
+
+func (s *sock) Serve(h core.Handler) {
+	s.mu.Lock()
+	s.h = h
+	early := s.early
+	s.mu.Unlock()
+	if early != nil {
+		h.HandleClose(early)
+		return
+	}
+	_, _ = s.rt.Call("live", s.ws)
+}
+
+func (s *sock) WriteText(data []byte) error {
+	if string(data) == "ping" {
+		_, _ = s.rt.Call("awaitPong")
+	}
+	_, err := s.ws.Call("send", string(data))
+	return err
+}
+
+func (s *sock) Close(code int, reason string) error {
+	_, _ = s.rt.Call("closing", s.ws)
+	_, err := s.ws.Call("close", code, reason)
+	return err
+}
+
+// Abort drops the socket without waiting: the close event is not awaited
+// (a hung server takes about 60 s to complete it).
+func (s *sock) Abort() {
+	s.detach()
+	if rs, err := s.ws.Get("readyState"); err == nil {
+		if n, _ := rs.Int(); n == 1 {
+			_, _ = s.ws.Call("close", core.CodeNotResponding, "SERVER_NOT_RESPONDING")
+			return
+		}
+	}
+	_, _ = s.ws.Call("close")
+}
