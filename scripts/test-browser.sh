@@ -15,5 +15,9 @@ for _ in $(seq 100); do [ -s "$urlfile" ] && break; sleep 0.1; done
 export KISS_SERVER_URL=$(cat "$urlfile")
 # chromedp (pinned by wasmbrowsertest) logs every CDP enum newer than itself;
 # those lines are noise, not test output.
-GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./wasm/ \
-	2> >(grep -v 'could not unmarshal event' >&2)
+set +e
+GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./wasm/ 2>&1 |
+	grep --line-buffered -v 'could not unmarshal event'
+status=${PIPESTATUS[0]}
+[ "$status" = 0 ] || { echo "--- dev server log (out/server.log, last lines):"; tail -n 20 out/server.log; }
+exit "$status"

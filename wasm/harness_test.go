@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -18,6 +19,9 @@ import (
 // server (started by `make test-browser`, its URL in KISS_SERVER_URL) into a
 // fresh iframe per test, exactly as a page would. This test binary is only
 // the harness that drives those pages.
+
+// pages numbers the pages, so each has its own server-side user.
+var pages int
 
 var serverURL = strings.TrimRight(os.Getenv("KISS_SERVER_URL"), "/")
 
@@ -83,7 +87,8 @@ func newPage(t *testing.T, o pageOpts) *page {
 		t.Skip("KISS_SERVER_URL is not set: run `make test-browser`")
 	}
 	p := &page{t: t}
-	p.user = strings.ReplaceAll(t.Name(), "/", "_")
+	pages++
+	p.user = strings.ReplaceAll(t.Name(), "/", "_") + "-" + strconv.Itoa(pages)
 	p.token = login(t, p.user)
 	html := "<!doctype html><meta charset=utf-8><script>" + consoleCapture + "</script>"
 	if o.kissjs {
@@ -270,6 +275,13 @@ func control(t *testing.T, path string, q url.Values) []byte {
 }
 
 func login(t *testing.T, user string) string {
+	tok, _ := loginPair(t, user)
+	return tok
+}
+
+// loginPair returns a fresh token and refresh token for user.
+func loginPair(t *testing.T, user string) (token, refresh string) {
+	t.Helper()
 	var s struct {
 		Token, RefreshToken string
 	}
@@ -277,7 +289,24 @@ func login(t *testing.T, user string) string {
 	if err := json.Unmarshal(body, &s); err != nil || s.Token == "" {
 		t.Fatalf("login: %v %s", err, body)
 	}
-	return s.Token
+	return s.Token, s.RefreshToken
+}
+
+// raw makes the server send one frame as given to user's sockets.
+func raw(t *testing.T, user, frame string, binary bool) {
+	t.Helper()
+	q := url.Values{"user": {user}}
+	if binary {
+		q.Set("binary", "1")
+	}
+	resp, err := http.Post(serverURL+"/test/raw?"+q.Encode(), "application/octet-stream", strings.NewReader(frame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("raw frame: %d", resp.StatusCode)
+	}
 }
 
 // serverState is GET /test/state for a user.

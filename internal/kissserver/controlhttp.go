@@ -1,6 +1,7 @@
 package kissserver
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -93,6 +94,15 @@ func (s *Server) controlRoutes() []route {
 				ch = "push"
 			}
 			writeJSON(w, http.StatusOK, map[string]int{"reached": s.Push(q.Get("user"), n, ch)})
+		}},
+		{"POST", "/test/raw", func(w http.ResponseWriter, r *http.Request) {
+			frame, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+			if err != nil {
+				httpError(w, http.StatusBadRequest)
+				return
+			}
+			q := r.URL.Query()
+			writeJSON(w, http.StatusOK, map[string]int{"reached": s.SendRaw(q.Get("user"), frame, q.Get("binary") == "1")})
 		}},
 		{"POST", "/test/reset", func(w http.ResponseWriter, _ *http.Request) { s.Reset(); ok(w) }},
 		{"POST", "/test/login", func(w http.ResponseWriter, r *http.Request) {

@@ -180,3 +180,22 @@ func (s *Server) Reset() {
 	clear(s.conns[len(kept):])
 	s.conns = kept
 }
+
+// SendRaw writes one frame exactly as given (binary or text) to every open
+// socket of user ("" = all), so tests can feed a client malformed frames.
+// It returns the sockets reached.
+func (s *Server) SendRaw(user string, frame []byte, binary bool) int {
+	typ := websocket.MessageText
+	if binary {
+		typ = websocket.MessageBinary
+	}
+	reached := 0
+	for _, c := range s.openConns(user) {
+		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+		if c.ws.Write(ctx, typ, frame) == nil {
+			reached++
+		}
+		cancel()
+	}
+	return reached
+}

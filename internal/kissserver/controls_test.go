@@ -1,8 +1,11 @@
 package kissserver_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +178,32 @@ func TestPush(t *testing.T) {
 	}
 	if n := ts.Push("nobody", 1, "x"); n != 0 {
 		t.Fatalf("Push(nobody) reached %d, want 0", n)
+	}
+}
+
+func TestSendRawWritesFramesAsGiven(t *testing.T) {
+	t.Parallel()
+	srv := kissserver.New(kissserver.Options{Controls: true})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { srv.Close(); hs.Close() })
+	tok := srv.Login("raw").Token
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?token="+tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	for _, tc := range []struct {
+		frame  string
+		binary bool
+	}{{"not json", false}, {"\x00\x01", true}} {
+		if n := srv.SendRaw("raw", []byte(tc.frame), tc.binary); n != 1 {
+			t.Fatalf("reached %d sockets", n)
+		}
+		typ, data, err := c.Read(ctx)
+		if err != nil || string(data) != tc.frame || (typ == websocket.MessageBinary) != tc.binary {
+			t.Fatalf("got %v %q %v", typ, data, err)
+		}
 	}
 }

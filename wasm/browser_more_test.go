@@ -1,0 +1,206 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"net/url"
+	"strings"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+func TestMalformedFramesAreCountedAndDropped(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
+		t.Fatal(err)
+	}
+	p.eval(`T.hooked = 0; kiss.websocket.init; T.before = kiss.websocket.stats().dropped;`)
+	bad := []struct {
+		frame  string
+		binary bool
+	}{
+		{"\x00\x01binary", true},
+		{"not json", false},
+		{"null", false},
+		{"[1,2]", false},
+		{`{"channel":42}`, false},
+		{" pong ", false},
+		{"", false},
+	}
+	for _, b := range bad {
+		raw(t, p.user, b.frame, b.binary)
+	}
+	raw(t, p.user, `{"channel":"good","n":1}`, false)
+	p.waitEvent("good", 1, 5*time.Second)
+	if n := p.eval("kiss.websocket.stats().dropped - T.before").Int(); n != len(bad) {
+		t.Fatalf("dropped %d frames, want %d; events %v", n, len(bad), p.events())
+	}
+	if got := p.events(); len(got) != 2 || got[1] != "good" {
+		t.Fatalf("a malformed frame was published: %v", got)
+	}
+	if !strings.Contains(strings.Join(stringsOf(p.eval("T.console")), "\n"), "dropped") {
+		t.Fatal("malformed frames were not logged")
+	}
+	if st := p.eval("kiss.websocket.state").String(); st != "open" {
+		t.Fatalf("state %s after malformed frames", st)
+	}
+}
+
+func TestPageWithoutKissJS(t *testing.T) {
+	p := newPage(t, pageOpts{})
+	p.eval(`localStorage.setItem("session-token", T.token);`)
+	t.Cleanup(func() { p.eval(`localStorage.removeItem("session-token")`) })
+	if p.eval("T.kiss === window.kiss && typeof kiss.websocket.on").String() != "function" {
+		t.Fatal("window.kiss.websocket.on missing on a page without KissJS")
+	}
+	v, err := p.await(`kiss.websocket.init({socketUrl: "ws://` + serverHost() + `/?token="})`)
+	if err != nil || !v.Equal(trueValue()) {
+		t.Fatalf("init: %v %v", v, err)
+	}
+	p.eval(`T.got = []; T.fn = function (m) { T.got.push(m.n); }; kiss.websocket.on("own", T.fn);
+		kiss.websocket.send({channel: "own", n: 1});`)
+	p.waitTrue("T.got.length === 1", 5*time.Second)
+	p.eval(`kiss.websocket.off("own", T.fn); kiss.websocket.send({channel: "own", n: 2});`)
+	p.waitEvent("own", 2, 5*time.Second) // still seen by the "*" recorder
+	if n := p.eval("T.got.length").Int(); n != 1 {
+		t.Fatalf("off() did not unsubscribe: %d", n)
+	}
+	if p.count("EVT_CONNECTED") != 1 {
+		t.Fatalf("events: %v", p.events())
+	}
+}
+
+func TestExpiredTokenIsRefreshedAndReconnects(t *testing.T) {
+	p := newPage(t, pageOpts{})
+	tok, ref := loginPair(t, p.user)
+	p.win.Get("T").Set("token", tok)
+	p.token = tok
+	p.eval(`localStorage.setItem("session-token", T.token); localStorage.setItem("session-refresh-token", ` + jsString(ref) + `);`)
+	t.Cleanup(func() {
+		p.eval(`localStorage.removeItem("session-token"); localStorage.removeItem("session-refresh-token")`)
+	})
+	if _, err := p.await(`kiss.websocket.init({socketUrl: "ws://` + serverHost() + `/?token=", reconnection: {delay: 50, delta: 0}})`); err != nil {
+		t.Fatal(err)
+	}
+	control(t, "/test/expire", url.Values{"token": {tok}})
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
+	fresh := p.eval(`localStorage.getItem("session-token")`).String()
+	if fresh == tok || fresh == "" {
+		t.Fatal("the token was not refreshed")
+	}
+	if p.count("EVT_UNUSABLE_TOKEN") != 0 {
+		t.Fatalf("events %v", p.events())
+	}
+}
+
+func TestOnlineEventReconnectsAtOnce(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await(`kiss.websocket.init({reconnection: {delay: 60000, delta: 0}})`); err != nil {
+		t.Fatal(err)
+	}
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	if st := p.eval("kiss.websocket.state").String(); st != "reconnecting" {
+		t.Fatalf("state %s", st)
+	}
+	p.eval(`window.dispatchEvent(new Event("online"))`)
+	p.waitEvent("EVT_RECONNECTED", 1, 3*time.Second) // not 60 s
+}
+
+func TestReconnectingCarriesItsPromise(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	p.eval(`T.results = []; kiss.pubsub.subscribe("EVT_RECONNECTING", function (pr) { pr.then(function (r) { T.results.push(r); }); });`)
+	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
+		t.Fatal(err)
+	}
+	control(t, "/test/refuse", url.Values{"status": {"503"}, "ms": {"120"}})
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
+	p.waitTrue("T.results.length >= 1 && T.results[T.results.length - 1] === true", 2*time.Second)
+	if r := stringsOf(p.eval("T.results.map(String)")); len(r) < 2 || r[0] != "false" {
+		t.Fatalf("reconnection promises resolved %v; want false for refused attempts, then true", r)
+	}
+}
+
+func TestInitWhileOpenAndContextWsNo(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await("kiss.websocket.init()"); err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.await("kiss.websocket.init()")
+	if err != nil || !v.IsUndefined() {
+		t.Fatalf("init while open: %v %v; want undefined", v, err)
+	}
+	q := newPage(t, pageOpts{kissjs: true})
+	q.eval(`kiss.context.ws = "no"`)
+	v, err = q.await("kiss.websocket.init()")
+	if err != nil || !v.IsUndefined() {
+		t.Fatalf("init with ws=no: %v %v", v, err)
+	}
+	if n := state(t, q.user).Upgrades; n != 0 {
+		t.Fatalf("ws=no opened %d sockets", n)
+	}
+}
+
+func TestThrowingHooksAreLoggedNotPropagated(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	p.eval(`T.p = kiss.websocket.init({
+		onopen: function () { throw new Error("open boom"); },
+		onmessage: function () { throw new Error("message boom"); }
+	});`)
+	v, err := p.await("T.p")
+	if err != nil || !v.Equal(trueValue()) {
+		t.Fatalf("init: %v %v", v, err)
+	}
+	p.eval(`kiss.websocket.send({channel: "x"}); kiss.websocket.send({channel: "x"});`)
+	p.waitEvent("x", 2, 5*time.Second)
+	out := strings.Join(stringsOf(p.eval("T.console")), "\n")
+	if !strings.Contains(out, "open boom") || !strings.Contains(out, "message boom") {
+		t.Fatalf("hook errors not logged: %q", out)
+	}
+}
+
+func TestWasmLoadFailureRejectsReadyAndQueuedCalls(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true, wasm: serverURL + "/missing.wasm", noWait: true,
+		before: `T.init = kiss.websocket.init().then(function () { return "resolved"; }, function (e) { return e.message; });`})
+	if _, err := p.await("kiss.websocket.ready"); err == nil || !strings.Contains(err.Error(), "missing.wasm") {
+		t.Fatalf("ready: %v; want a rejection naming the file", err)
+	}
+	v, err := p.await("T.init")
+	if err != nil || !strings.Contains(v.String(), "failed to load") {
+		t.Fatalf("queued init: %v %v", v, err)
+	}
+}
+
+func TestSessionDefaultURL(t *testing.T) {
+	cfg := core.Defaults()
+	obj := func(code string) safejs.Value { return safejs.Safe(js.Global().Call("eval", "("+code+")")) }
+	loc := js.Global().Get("location").Get("host").String()
+	cases := []struct {
+		name  string
+		kiss  string
+		ports bool
+		want  string
+	}{
+		{"getWebsocketHost", `{session: {getWebsocketHost: function () { return "wss://app.test:9443"; }}}`, false, "wss://app.test:9443/?token="},
+		{"ports beat getWebsocketHost", `{session: {host: "app.test", getWebsocketHost: function () { return "x"; }}}`, true, "wss://app.test:443/?token="},
+		{"session secure by default", `{session: {host: "app.test"}}`, false, "wss://app.test:443/?token="},
+		{"session insecure", `{session: {host: "app.test", secure: false}}`, false, "ws://app.test:80/?token="},
+		{"no KissJS: location", `{}`, false, "ws://" + loc + "/?token="},
+	}
+	for _, c := range cases {
+		got := session{kiss: obj(c.kiss)}.base(cfg, c.ports)
+		if got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+	cfg.SocketURL = "wss://custom/"
+	if got := (session{kiss: obj(`{}`)}).base(cfg, false); got != "wss://custom/" {
+		t.Errorf("socketUrl: %q", got)
+	}
+}
