@@ -1,3 +1,5 @@
+//go:build !js
+
 // Command kiss-websocket is the development server: it serves the web/
 // tree and a KissJS-protocol WebSocket (internal/kissserver) on one port,
 // so a page, its wasm and its socket share an origin. Run it with `go run .`.

@@ -204,3 +204,15 @@ func TestSessionDefaultURL(t *testing.T) {
 		t.Errorf("socketUrl: %q", got)
 	}
 }
+
+func TestVisibleTabReconnectsAtOnce(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await(`kiss.websocket.init({reconnection: {delay: 60000, delta: 0}})`); err != nil {
+		t.Fatal(err)
+	}
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	p.eval(`Object.defineProperty(document, "visibilityState", {configurable: true, get: function () { return "visible"; }});
+		document.dispatchEvent(new Event("visibilitychange"));`)
+	p.waitEvent("EVT_RECONNECTED", 1, 3*time.Second)
+}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/hack-pad/safejs"
@@ -155,7 +156,16 @@ func (s *sock) Serve(h core.Handler) {
 	_, _ = s.rt.Call("live", s.ws)
 }
 
+// errNotOpen keeps a frame the browser would drop silently (socket closing)
+// in the outbox: the client requeues it for the next socket.
+var errNotOpen = errors.New("socket is not open")
+
 func (s *sock) WriteText(data []byte) error {
+	if rs, err := s.ws.Get("readyState"); err != nil {
+		return err
+	} else if n, _ := rs.Int(); n != 1 {
+		return errNotOpen
+	}
 	if string(data) == "ping" {
 		_, _ = s.rt.Call("awaitPong")
 	}

@@ -1,3 +1,5 @@
+//go:build !js
+
 package kissserver
 
 // Internals exposed to the black-box tests.

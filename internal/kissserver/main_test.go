@@ -1,3 +1,5 @@
+//go:build !js
+
 package kissserver_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build !js
+
 // Package kissserver is a KissJS-protocol WebSocket server: token-checked
 // upgrades, text ping/pong, per-user channel delivery, the session endpoints
 // KissJS calls (/checkTokenValidity, /refreshToken, /logout, /login) and fault

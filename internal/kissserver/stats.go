@@ -1,3 +1,5 @@
+//go:build !js
+
 package kissserver
 
 // Bounds on what the server remembers for tests, so a long benchmark or a
