@@ -19,5 +19,10 @@ set +e
 GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./wasm/ 2>&1 |
 	grep --line-buffered -v 'could not unmarshal event'
 status=${PIPESTATUS[0]}
+if [ "$status" = 0 ]; then
+	# the demo page, driven by chromedp (screenshots in out/)
+	env -u GOOS -u GOARCH go test -count=1 ./internal/demotest
+	status=$?
+fi
 [ "$status" = 0 ] || { echo "--- dev server log (out/server.log, last lines):"; tail -n 20 out/server.log; }
 exit "$status"
