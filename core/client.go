@@ -56,7 +56,11 @@ type Client struct {
 	outbox       Outbox
 	events       []Event
 	draining     bool
-	wg           sync.WaitGroup
+	// dialed is closed once the latest socket is settled: its dial ended
+	// (aborting its socket if superseded) or, after a heartbeat timeout, it
+	// was dropped. The next dial waits for it, so never two sockets at once.
+	dialed chan struct{}
+	wg     sync.WaitGroup
 }
 
 // New returns an idle client.
@@ -129,8 +133,13 @@ func (c *Client) Send(msg []byte) error {
 		c.mu.Unlock()
 		if err := conn.WriteText(msg); err != nil {
 			// The socket failed under us; its close is on the way. Keep the
-			// message for the next socket rather than lose it.
+			// message for the next socket rather than lose it, or send it on
+			// that socket if it opened meanwhile (its outbox is flushed).
 			c.mu.Lock()
+			if c.live && c.conn != conn {
+				c.mu.Unlock()
+				return c.Send(msg)
+			}
 			c.outbox.Requeue(msg)
 			c.mu.Unlock()
 			return nil
@@ -252,7 +261,9 @@ func (c *Client) connectLocked() <-chan Result {
 	c.state, c.handler, c.cancel, c.pending = StateConnecting, h, cancel, res
 	c.attempts++
 	c.wg.Add(1)
-	go c.dial(ctx, h, c.cfg.ConnectTimeout)
+	prev, done := c.dialed, make(chan struct{})
+	c.dialed = done
+	go c.dial(ctx, h, c.cfg.ConnectTimeout, prev, done)
 	return res
 }
 
@@ -263,8 +274,14 @@ func (c *Client) reconnectLocked(delay time.Duration) {
 	c.events = append(c.events, Event{Kind: EventReconnecting, Attempt: c.attempt, Delay: delay, Result: res})
 }
 
-func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration) {
+func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration, prev, done chan struct{}) {
 	defer c.wg.Done()
+	defer close(done)
+	// A superseded dial may still hold a half-made socket; let it drop that
+	// first, or the server briefly sees two sockets (and may answer 4002).
+	if prev != nil {
+		<-prev // it was cancelled, so it ends promptly
+	}
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errConnectTimeout)
@@ -351,9 +368,13 @@ func (c *Client) dead(gen uint64) {
 		return
 	}
 	conn, h := c.conn, c.handler
+	// The next dial waits until this socket is dropped: never two at once.
+	dropped := make(chan struct{})
+	c.dialed = dropped
 	c.closedLocked(h, &CloseError{Code: CodeNotResponding, Reason: "SERVER_NOT_RESPONDING"})
 	c.flushEvents()
 	conn.Abort()
+	close(dropped)
 }
 
 // closedLocked decides what a socket's end means, as KissJS does, with our

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -44,13 +45,16 @@ func (d NativeDialer) Dial(ctx context.Context, url string) (Conn, error) {
 	if wt <= 0 {
 		wt = 10 * time.Second
 	}
-	return &nativeConn{ws: ws, writeTimeout: wt}, nil
+	return &nativeConn{ws: ws, writeTimeout: wt, closeDone: make(chan struct{})}, nil
 }
 
 type nativeConn struct {
 	ws           *websocket.Conn
 	writeTimeout time.Duration
 	closing      sync.Once
+	closeStarted atomic.Bool
+	closeDone    chan struct{} // closed when our own closing handshake is over
+	echo         *CloseError   // the close frame that ended it; nil if none
 }
 
 // Serve reads on its own goroutine until the socket ends.
@@ -67,7 +71,16 @@ func (n *nativeConn) read(h Handler) {
 			_, err = buf.ReadFrom(r)
 		}
 		if err != nil {
-			h.HandleClose(closeErrorOf(err))
+			ce := closeErrorOf(err)
+			if !ce.WasClean && n.closeStarted.Load() {
+				// The goroutine of our own Close may have read the peer's
+				// close frame, failing this read with ErrClosed: ask it.
+				<-n.closeDone
+				if n.echo != nil {
+					ce = n.echo
+				}
+			}
+			h.HandleClose(ce)
 			n.ws.CloseNow()
 			return
 		}
@@ -95,7 +108,17 @@ func (n *nativeConn) WriteText(data []byte) error {
 // goroutine itself (a close() from inside onmessage).
 func (n *nativeConn) Close(code int, reason string) error {
 	n.closing.Do(func() {
-		go n.ws.Close(websocket.StatusCode(code), reason)
+		n.closeStarted.Store(true)
+		go func() {
+			defer close(n.closeDone)
+			var ce websocket.CloseError
+			switch err := n.ws.Close(websocket.StatusCode(code), reason); {
+			case err == nil: // the peer echoed our code
+				n.echo = &CloseError{Code: code, Reason: reason, WasClean: true}
+			case errors.As(err, &ce):
+				n.echo = &CloseError{Code: int(ce.Code), Reason: ce.Reason, WasClean: true}
+			}
+		}()
 	})
 	return nil
 }

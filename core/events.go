@@ -29,7 +29,7 @@ var eventNames = [...]string{
 }
 
 func (k EventKind) String() string {
-	if int(k) < len(eventNames) {
+	if k >= 0 && int(k) < len(eventNames) {
 		return eventNames[k]
 	}
 	return "unknown"

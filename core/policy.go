@@ -36,7 +36,7 @@ const (
 var actionNames = [...]string{"reconnect", "check-token", "server-gone", "lost", "closed"}
 
 func (a Action) String() string {
-	if int(a) < len(actionNames) {
+	if a >= 0 && int(a) < len(actionNames) {
 		return actionNames[a]
 	}
 	return "unknown"
@@ -70,7 +70,9 @@ func (r Reconnection) NextDelay(attempt int, rnd float64) time.Duration {
 	if factor < 1 {
 		factor = 1
 	}
-	if attempt > 1 && factor > 1 {
+	// base > 0: with a 0 delay, factor^(attempt-1) overflowing to +Inf would
+	// make the delay NaN, i.e. negative once converted (found by FuzzNextDelay).
+	if attempt > 1 && factor > 1 && base > 0 {
 		base *= math.Pow(factor, float64(attempt-1))
 	}
 	if limit := float64(r.MaxDelay) / float64(time.Millisecond); r.MaxDelay > 0 && base > limit {

@@ -20,7 +20,7 @@ const (
 var stateNames = [...]string{"idle", "connecting", "open", "closing", "reconnecting", "closed"}
 
 func (s State) String() string {
-	if int(s) < len(stateNames) {
+	if s >= 0 && int(s) < len(stateNames) {
 		return stateNames[s]
 	}
 	return "unknown"

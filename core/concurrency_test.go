@@ -1,0 +1,185 @@
+//go:build !js
+
+package core_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+// TestConcurrentStartSendCloseKickUnderDrops hammers one client from 100
+// goroutines while the server drops its connection every 50 ms. The client
+// must never dial twice at once nor hold two sockets, never deliver events
+// concurrently, resolve every attempt exactly once, and leave nothing
+// behind once closed. It is not parallel so that the goroutine count at the
+// end is its own.
+//
+// The server's own count (MaxSockets) is only logged: under this load it
+// lags behind the client, still reading the backlog of a socket the client
+// has already dropped, so it can briefly list two. What the client controls
+// is asserted on its side of the wire by countingDialer.
+func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
+	e := newEnv(t)
+	var inside, overlaps, events atomic.Int32
+	var mu sync.Mutex
+	var results []<-chan core.Result
+	keep := func(ch <-chan core.Result) {
+		mu.Lock()
+		results = append(results, ch)
+		mu.Unlock()
+	}
+	d := &countingDialer{Dialer: core.NativeDialer{HTTPClient: e.hc}}
+	c := core.New(core.Options{
+		Dialer:     d,
+		URL:        e.url,
+		CheckToken: e.check,
+		OnEvent: func(ev core.Event) {
+			if inside.Add(1) != 1 {
+				overlaps.Add(1)
+			}
+			events.Add(1)
+			if ev.Kind == core.EventReconnecting {
+				keep(ev.Result)
+			}
+			inside.Add(-1)
+		},
+	})
+	before := clientGoroutines()
+	cfg := fast()
+	cfg.Reconnection.Delay, cfg.Reconnection.Delta, cfg.Reconnection.MaxAttempts = 5*time.Millisecond, 1, 3
+	cfg.Heartbeat = core.Heartbeat{Enabled: true, Delay: 10 * time.Millisecond, Timeout: 40 * time.Millisecond}
+	cfg.ConnectTimeout = 200 * time.Millisecond
+	cfg.Outbox.MaxMessages = 200
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var calls [4]atomic.Int32
+	for g := range 100 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 42))
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				op := r.IntN(10)
+				switch {
+				case op < 2:
+					res, err := c.Start(cfg)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					keep(res)
+					calls[0].Add(1)
+				case op < 7:
+					err := c.Send([]byte(fmt.Sprintf(`{"channel":"g%d","n":%d}`, g, n)))
+					if err != nil && err != core.ErrOutboxFull && err != core.ErrSendBeforeInit {
+						t.Errorf("Send: %v", err)
+					}
+					calls[1].Add(1)
+				case op < 8:
+					if err := c.Close(); err != nil && err != core.ErrCloseBeforeInit {
+						t.Errorf("Close: %v", err)
+					}
+					calls[2].Add(1)
+				default:
+					c.Kick()
+					calls[3].Add(1)
+				}
+				_ = c.Stats()
+				time.Sleep(time.Duration(r.IntN(3000)) * time.Microsecond)
+			}
+		})
+	}
+	wg.Go(func() {
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				e.srv.DropAll()
+			}
+		}
+	})
+	time.Sleep(2 * time.Second)
+	close(stop)
+	wg.Wait()
+	shutdown(t, c)
+
+	t.Logf("start %d, send %d, close %d, kick %d; %d events; %d attempts; %d upgrades; server max sockets %d",
+		calls[0].Load(), calls[1].Load(), calls[2].Load(), calls[3].Load(), events.Load(),
+		c.Stats().Attempts, e.srv.Upgrades(e.user), e.srv.MaxSockets(e.user))
+	if n := e.srv.Upgrades(e.user); n < 10 {
+		t.Fatalf("only %d upgrades: the hammering did not exercise the client", n)
+	}
+	if n := d.maxDials.Load(); n != 1 {
+		t.Errorf("%d dials in flight at once", n)
+	}
+	if n := d.maxLive.Load(); n != 1 {
+		t.Errorf("%d sockets alive at once on the client", n)
+	}
+	if n := overlaps.Load(); n != 0 {
+		t.Errorf("OnEvent ran concurrently with itself %d times", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, ch := range results {
+		select {
+		case <-ch:
+		default:
+			t.Fatalf("attempt %d of %d never got its result", i, len(results))
+		}
+		select {
+		case r := <-ch:
+			t.Fatalf("attempt %d got a second result %v", i, r)
+		default:
+		}
+	}
+	// Everything the client started has ended: dials, checks, timers,
+	// readers and closing handshakes.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		after := clientGoroutines()
+		if after <= before {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of the client before, %d after Close:\n%s", before, after, clientStacks())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// clientGoroutines counts the goroutines running client or socket code.
+func clientGoroutines() int { return strings.Count(clientStacks(), "\n\n") }
+
+func clientStacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var b strings.Builder
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "kiss-websocket/core.") || strings.Contains(g, "coder/websocket") {
+			b.WriteString(g + "\n\n")
+		}
+	}
+	return b.String()
+}
