@@ -47,6 +47,7 @@ type Client struct {
 	attempts     uint64
 	tokenChecked bool
 	exhausted    bool // stopped after maxAttempts: Kick tries another round
+	offline      bool // the device said it has no network: attempts wait for Kick
 	timer        *time.Timer
 	nextDelay    time.Duration
 	pulse        *Pulse
@@ -107,6 +108,7 @@ func (c *Client) Start(cfg Config) (<-chan Result, error) {
 // visible again). Otherwise it does nothing.
 func (c *Client) Kick() {
 	c.mu.Lock()
+	c.offline = false
 	switch {
 	case c.state == StateWaiting:
 	case c.state == StateClosed && c.exhausted:
@@ -117,6 +119,15 @@ func (c *Client) Kick() {
 	}
 	c.reconnectLocked(0)
 	c.flushEvents()
+}
+
+// Offline tells the client the device has no network (the browser's offline
+// event). A reconnection due meanwhile waits for the next Kick (online)
+// instead of failing at once and using up reconnection.maxAttempts.
+func (c *Client) Offline() {
+	c.mu.Lock()
+	c.offline = true
+	c.mu.Unlock()
 }
 
 // Send writes msg when the socket is open and queues it otherwise, to be
@@ -457,6 +468,11 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 func (c *Client) retry(gen uint64, delay time.Duration) {
 	c.mu.Lock()
 	if gen != c.gen || c.state != StateWaiting {
+		c.mu.Unlock()
+		return
+	}
+	if c.offline {
+		c.timer, c.nextDelay = nil, 0 // Kick (online) starts the attempt
 		c.mu.Unlock()
 		return
 	}

@@ -627,3 +627,23 @@ func TestMessagesBehindASlowHookKeepTheirOrderAndContent(t *testing.T) {
 		t.Fatalf("second message %s", g[5])
 	}
 }
+
+func TestOfflineHoldsAttemptsUntilOnline(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	c := e.client(t, rec)
+	cfg := fast()
+	cfg.Reconnection.MaxAttempts = 2
+	connected(t, c, rec, cfg)
+	c.Offline()
+	e.srv.DropAll()
+	expect(t, rec, wait, core.EventClose, core.EventDisconnected)
+	// the retry falls due while offline: no attempt is spent
+	quiet(t, rec, 200*time.Millisecond)
+	if s := c.Stats(); s.State != core.StateWaiting || s.Attempts != 1 || s.Attempt != 1 {
+		t.Fatalf("offline: %+v", s)
+	}
+	c.Kick() // online
+	expect(t, rec, wait, core.EventReconnecting, core.EventReconnected)
+}

@@ -257,7 +257,8 @@ func (b *bridge) stopped() {
 	}
 }
 
-// listen wires online and visibilitychange to Kick.
+// listen wires online and visibilitychange to Kick, and offline to
+// Offline (attempts then wait for the network instead of failing).
 func (b *bridge) listen() {
 	b.mu.Lock()
 	if b.listening {
@@ -288,6 +289,7 @@ func (b *bridge) listen() {
 		b.mu.Unlock()
 	}
 	add(win, "online", b.client.Kick)
+	add(win, "offline", b.client.Offline)
 	add(doc, "visibilitychange", func() {
 		if s, ok := getString(doc, "visibilityState"); ok && s == "visible" {
 			b.client.Kick()

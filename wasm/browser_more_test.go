@@ -216,3 +216,19 @@ func TestVisibleTabReconnectsAtOnce(t *testing.T) {
 		document.dispatchEvent(new Event("visibilitychange"));`)
 	p.waitEvent("EVT_RECONNECTED", 1, 3*time.Second)
 }
+
+func TestOfflineSpendsNoAttemptsUntilOnline(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await(`kiss.websocket.init({reconnection: {delay: 30, delta: 0, maxAttempts: 2}})`); err != nil {
+		t.Fatal(err)
+	}
+	p.eval(`window.dispatchEvent(new Event("offline"))`)
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	time.Sleep(300 * time.Millisecond) // ten retry delays
+	if n := p.eval("kiss.websocket.stats().attempts").Int(); n != 1 || p.count("EVT_CONNECTION_LOST") != 0 {
+		t.Fatalf("offline: %d attempts, events %v", n, p.events())
+	}
+	p.eval(`window.dispatchEvent(new Event("online"))`)
+	p.waitEvent("EVT_RECONNECTED", 1, 3*time.Second)
+}
