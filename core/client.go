@@ -394,6 +394,12 @@ func (c *Client) dead(gen uint64) {
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 	c.last = *ce
 	c.stopPulseLocked()
+	if r, ok := c.conn.(Reclaimer); ok && !ce.WasClean {
+		unsent := r.Unsent()
+		for i := len(unsent) - 1; i >= 0; i-- {
+			c.outbox.Requeue(unsent[i]) // at the front, in their order
+		}
+	}
 	c.conn, c.live = nil, false
 	c.events = append(c.events, Event{Kind: EventClose, Close: ce})
 	if c.state == StateClosing {

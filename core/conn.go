@@ -31,6 +31,13 @@ type Conn interface {
 	Abort()
 }
 
+// Reclaimer is a Conn that can tell which frames it accepted never left
+// (the browser's bufferedAmount at an abnormal close). The client puts them
+// back at the front of the outbox, so they go out on the next socket.
+type Reclaimer interface {
+	Unsent() [][]byte
+}
+
 // Handler receives what a Conn reads. Calls are synchronous and never
 // concurrent for one Conn: the browser calls it from its event callbacks,
 // natively one read goroutine does.

@@ -127,7 +127,7 @@ func (b *bridge) init(args []safejs.Value) any {
 		_, _ = resolve.Invoke(safejs.Undefined())
 		return nil
 	}
-	_, _ = b.rt.Call("setHooks", cfgV)
+	_, _ = b.rt.Call("configure", cfgV, cfg.Outbox.MaxBytes)
 	b.listen()
 	go func() { _, _ = resolve.Invoke(resultValue(<-r.ch)) }()
 	return nil

@@ -192,6 +192,7 @@ func TestSessionDefaultURL(t *testing.T) {
 		{"session secure by default", `{session: {host: "app.test"}}`, false, "wss://app.test:443/?token="},
 		{"session insecure", `{session: {host: "app.test", secure: false}}`, false, "ws://app.test:80/?token="},
 		{"no KissJS: location", `{}`, false, "ws://" + loc + "/?token="},
+		{"a BigInt host is ignored, not a crash", `{session: {host: 10n, secure: false}}`, false, "ws://" + loc + "/?token="},
 	}
 	for _, c := range cases {
 		got := session{kiss: obj(c.kiss)}.base(cfg, c.ports)
@@ -231,4 +232,39 @@ func TestOfflineSpendsNoAttemptsUntilOnline(t *testing.T) {
 	}
 	p.eval(`window.dispatchEvent(new Event("online"))`)
 	p.waitEvent("EVT_RECONNECTED", 1, 3*time.Second)
+}
+
+func TestOversizedSendThrowsAndLosesNothing(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await(`kiss.websocket.init({outbox: {maxBytes: 1000000}})`); err != nil {
+		t.Fatal(err)
+	}
+	msg := p.eval(`(function(){ try { kiss.websocket.send({channel: "big", s: "x".repeat(10 * 1024 * 1024)}); return "sent"; } catch (e) { return e.name + ": " + e.message; } })()`).String()
+	if !strings.HasPrefix(msg, "RangeError") || !strings.Contains(msg, "outbox.maxBytes") {
+		t.Fatalf("10 MB send: %q", msg)
+	}
+	p.eval(`kiss.websocket.send({channel: "after", n: 1})`)
+	p.waitEvent("after", 1, 5*time.Second)
+	if p.count("big") != 0 || p.eval("kiss.websocket.stats().framesOut").Int() != 1 {
+		t.Fatalf("the oversized message went out: %v", p.events())
+	}
+}
+
+func TestServerFramesThatAreNotMessages(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
+		t.Fatal(err)
+	}
+	// No channel: published for "*" subscribers only, as KissJS does.
+	raw(t, p.user, `{"n":1}`, false)
+	p.waitEvent("<none>", 1, 5*time.Second)
+	// Invalid UTF-8 in a text frame: the browser itself fails the socket
+	// (1007); the client reconnects and the next good message arrives.
+	raw(t, p.user, "{\"channel\":\"x\",\"s\":\"\xff\xfe\"}", false)
+	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
+	raw(t, p.user, `{"channel":"good"}`, false)
+	p.waitEvent("good", 1, 5*time.Second)
+	if code := p.eval("kiss.websocket.stats().lastCloseCode").Int(); code != 1007 && code != 1006 {
+		t.Fatalf("close code after invalid UTF-8: %d", code)
+	}
 }

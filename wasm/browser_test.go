@@ -97,6 +97,16 @@ func TestInitRejectsInvalidConfigNamingTheField(t *testing.T) {
 		`{heartbeat: {delay: 5000, timeout: 1}}`: "heartbeat.timeout",
 		`{onopen: 42}`:                           "onopen",
 		`{port: -1}`:                             "port",
+		`{port: 10n}`:                            "port",
+		`{reconnection: {delay: 1e300}}`:         "reconnection.delay",
+		`{reconnection: {delay: Infinity}}`:      "reconnection.delay",
+		`{reconnection: {delay: Symbol("x")}}`:   "reconnection.delay",
+		`{reconnection: {delta: -1}}`:            "reconnection.delta",
+		`{heartbeat: {enabled: "yes"}}`:          "heartbeat.enabled",
+		`{outbox: [1]}`:                          "outbox",
+		`{outbox: {maxBytes: 0.5}}`:              "outbox.maxBytes",
+		`{socketUrl: 42}`:                        "socketUrl",
+		`{connectTimeout: NaN}`:                  "connectTimeout",
 		`"nonsense"`:                             "config",
 	}
 	for cfg, field := range cases {

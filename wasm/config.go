@@ -19,10 +19,14 @@ var configKeys = map[string][]string{
 // readConfig turns the JavaScript config into the shape core.Decode takes,
 // and says whether it names port or sslPort.
 func readConfig(rt, cfg safejs.Value) (raw map[string]any, ports bool, err error) {
-	if cfg.IsUndefined() || cfg.IsNull() {
+	switch jsType(rt, cfg) {
+	case "undefined":
 		return map[string]any{}, false, nil
-	}
-	if !isObject(cfg) {
+	case "object":
+		if cfg.IsNull() {
+			return map[string]any{}, false, nil
+		}
+	default:
 		return nil, false, &core.ConfigError{Field: "config", Msg: "must be an object"}
 	}
 	raw = readFields(rt, cfg, configKeys[""])
@@ -31,7 +35,7 @@ func readConfig(rt, cfg safejs.Value) (raw map[string]any, ports bool, err error
 		if err != nil {
 			return nil, false, err
 		}
-		if isObject(v) && jsType(rt, v) == "object" {
+		if jsType(rt, v) == "object" && !v.IsNull() {
 			raw[sub] = readFields(rt, v, configKeys[sub])
 		} else {
 			raw[sub] = valueOf(rt, v)
@@ -56,26 +60,28 @@ func readFields(rt, obj safejs.Value, keys []string) map[string]any {
 }
 
 // valueOf maps a JavaScript value to float64, string, bool, nil or Opaque.
+// It asks JavaScript's typeof first: syscall/js's Type() panics on a BigInt.
 func valueOf(rt, v safejs.Value) any {
-	switch v.Type() {
-	case safejs.TypeUndefined, safejs.TypeNull:
+	switch t := jsType(rt, v); t {
+	case "undefined":
 		return nil
-	case safejs.TypeNumber:
+	case "number":
 		f, _ := v.Float()
 		return f
-	case safejs.TypeString:
+	case "string":
 		s, _ := v.String()
 		return s
-	case safejs.TypeBoolean:
+	case "boolean":
 		b, _ := v.Bool()
 		return b
-	case safejs.TypeObject:
-		if t := jsType(rt, v); t != "object" {
-			return core.Opaque(t)
+	case "object":
+		if v.IsNull() {
+			return nil
 		}
 		return map[string]any{} // a nested object where a scalar belongs
+	default:
+		return core.Opaque(t)
 	}
-	return core.Opaque(jsType(rt, v))
 }
 
 // jsType is typeof, with "array" for arrays.

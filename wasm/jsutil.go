@@ -15,8 +15,19 @@ var liveFuncs atomic.Int64
 
 // newFunc wraps safejs.FuncOf and returns its value plus a release that is
 // safe to call twice.
+//
+// A panic in fn (a bug, or a JavaScript value syscall/js cannot represent)
+// is recovered and logged: it must not take the page's Go runtime down.
 func newFunc(fn func(this safejs.Value, args []safejs.Value) any) (safejs.Value, func(), error) {
-	f, err := safejs.FuncOf(fn)
+	f, err := safejs.FuncOf(func(this safejs.Value, args []safejs.Value) (out any) {
+		defer func() {
+			if r := recover(); r != nil {
+				println("kiss.websocket: recovered from a panic in a callback")
+				out = nil
+			}
+		}()
+		return fn(this, args)
+	})
 	if err != nil {
 		return safejs.Undefined(), func() {}, err
 	}
@@ -48,11 +59,22 @@ func jsError(ctor, msg string) safejs.Value {
 	return v
 }
 
+// typeOf is v.Type() without its panic: syscall/js cannot type a BigInt,
+// and a page can put one anywhere (kiss.session.host, say).
+func typeOf(v safejs.Value) (t safejs.Type) {
+	defer func() {
+		if recover() != nil {
+			t = safejs.TypeUndefined
+		}
+	}()
+	return v.Type()
+}
+
 // isFunc reports whether v is a JavaScript function.
-func isFunc(v safejs.Value) bool { return v.Type() == safejs.TypeFunction }
+func isFunc(v safejs.Value) bool { return typeOf(v) == safejs.TypeFunction }
 
 // isObject reports whether v is a non-null object.
-func isObject(v safejs.Value) bool { return v.Type() == safejs.TypeObject }
+func isObject(v safejs.Value) bool { return typeOf(v) == safejs.TypeObject }
 
 // getString reads obj[prop] when it is a string.
 func getString(obj safejs.Value, prop string) (string, bool) {
@@ -60,7 +82,7 @@ func getString(obj safejs.Value, prop string) (string, bool) {
 		return "", false
 	}
 	v, err := obj.Get(prop)
-	if err != nil || v.Type() != safejs.TypeString {
+	if err != nil || typeOf(v) != safejs.TypeString {
 		return "", false
 	}
 	s, err := v.String()

@@ -34,7 +34,7 @@ func (s session) obj() safejs.Value {
 func (s session) token() string {
 	if sess := s.obj(); isObject(sess) {
 		if fn, err := sess.Get("getToken"); err == nil && isFunc(fn) {
-			if v, err := sess.Call("getToken"); err == nil && v.Type() == safejs.TypeString {
+			if v, err := sess.Call("getToken"); err == nil && typeOf(v) == safejs.TypeString {
 				t, _ := v.String()
 				return t
 			}
@@ -49,7 +49,7 @@ func storageGet(key string) string {
 		return ""
 	}
 	v, err := ls.Call("getItem", key)
-	if err != nil || v.Type() != safejs.TypeString {
+	if err != nil || typeOf(v) != safejs.TypeString {
 		return ""
 	}
 	t, _ := v.String()
@@ -73,7 +73,7 @@ func (s session) base(cfg core.Config, ports bool) string {
 	secure, host := false, ""
 	if isObject(sess) {
 		if fn, err := sess.Get("getWebsocketHost"); err == nil && isFunc(fn) && !ports {
-			if v, err := sess.Call("getWebsocketHost"); err == nil && v.Type() == safejs.TypeString {
+			if v, err := sess.Call("getWebsocketHost"); err == nil && typeOf(v) == safejs.TypeString {
 				h, _ := v.String()
 				return h + "/?token="
 			}

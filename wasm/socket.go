@@ -26,10 +26,11 @@ type sock struct {
 	failed  chan *core.CloseError
 	release []func()
 
-	mu    sync.Mutex
-	h     core.Handler
-	early *core.CloseError // closed after open but before Serve
-	done  bool
+	mu     sync.Mutex
+	h      core.Handler
+	early  *core.CloseError // closed after open but before Serve
+	done   bool
+	unsent [][]byte // read at detach, while the loader still tracks this socket
 }
 
 var pongFrame = []byte("pong")
@@ -136,6 +137,10 @@ func (s *sock) detach() {
 	}
 	s.done = true
 	s.mu.Unlock()
+	unsent := s.readUnsent()
+	s.mu.Lock()
+	s.unsent = unsent
+	s.mu.Unlock()
 	_ = s.ws.Set("onopen", nil)
 	_ = s.ws.Set("onclose", nil)
 	_, _ = s.rt.Call("detach", s.ws)
@@ -169,8 +174,44 @@ func (s *sock) WriteText(data []byte) error {
 	if string(data) == "ping" {
 		_, _ = s.rt.Call("awaitPong")
 	}
-	_, err := s.ws.Call("send", string(data))
+	_, err := s.rt.Call("send", s.ws, string(data))
 	return err
+}
+
+// Unsent reports the frames still in the browser's buffer at an abnormal
+// close, oldest first (core.Reclaimer): they go back to the outbox.
+func (s *sock) Unsent() [][]byte {
+	s.mu.Lock()
+	u, done := s.unsent, s.done
+	s.mu.Unlock()
+	if done {
+		return u
+	}
+	return s.readUnsent()
+}
+
+func (s *sock) readUnsent() [][]byte {
+	v, err := s.rt.Call("unsent", s.ws)
+	if err != nil {
+		return nil
+	}
+	n, err := v.Length()
+	if err != nil || n == 0 {
+		return nil
+	}
+	out := make([][]byte, 0, n)
+	for i := 0; i < n; i++ {
+		e, err := v.Index(i)
+		if err != nil {
+			return out
+		}
+		str, err := e.String()
+		if err != nil {
+			return out
+		}
+		out = append(out, []byte(str))
+	}
+	return out
 }
 
 func (s *sock) Close(code int, reason string) error {

@@ -38,6 +38,8 @@
     early: [], // frames that arrived before recv
     awaitPong: false,
     pong: null, // Go function, called once per answered ping
+    unacked: [], // frames sent since bufferedAmount was last 0
+    maxBytes: 1048576, // outbox.maxBytes: the largest message send accepts
     framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, dropped: 0
   };
 
@@ -111,10 +113,21 @@
     hook("onmessage", ev);
   }
 
+  // track remembers a frame the socket may still hold in bufferedAmount; at
+  // an abnormal close, unsent() hands those back to Go's outbox.
+  function track(sock, s) {
+    if (sock.bufferedAmount === 0) S.unacked.length = 0;
+    sock.send(s);
+    S.unacked.push(s);
+  }
+
+  var encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
+  function utf8Length(s) { return encoder ? encoder.encode(s).length : s.length * 3; }
+
   // rt is what Go calls; it never sees frames.
   var rt = {
     attach: function (ws, pong) {
-      S.ws = ws; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = pong;
+      S.ws = ws; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = pong; S.unacked = [];
       ws.onmessage = onFrame;
     },
     live: function (ws) {
@@ -128,14 +141,29 @@
     detach: function (ws) {
       ws.onmessage = null;
       if (S.ws !== ws) return;
-      S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false;
+      S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = [];
+    },
+    send: function (ws, s) { track(ws, s); },
+    // unsent returns, oldest first, the frames whose bytes were still
+    // buffered (pings excluded); the last one may have been cut mid-frame.
+    unsent: function (ws) {
+      var out = [];
+      if (S.ws !== ws) return out;
+      var left = ws.bufferedAmount;
+      for (var i = S.unacked.length - 1; i >= 0 && left > 0; i--) {
+        var s = S.unacked[i];
+        left -= utf8Length(s);
+        if (s !== "ping") out.unshift(s);
+      }
+      return out;
     },
     awaitPong: function () { S.awaitPong = true; },
     counters: function () {
       return { framesIn: S.framesIn, bytesIn: S.bytesIn, framesOut: S.framesOut, bytesOut: S.bytesOut, dropped: S.dropped };
     },
-    setHooks: function (config) {
+    configure: function (config, maxBytes) {
       hooks = { onopen: config.onopen, onmessage: config.onmessage, onclose: config.onclose };
+      S.maxBytes = maxBytes;
     },
     emit: function (name, payload) {
       if (name === "close") { hook("onclose"); return; }
@@ -181,6 +209,12 @@
     if (typeof s !== "string") {
       throw new TypeError("kiss.websocket.send: cannot serialise the message to JSON: " + typeof jsonData + " has no JSON form");
     }
+    if (s.length * 3 > S.maxBytes) {
+      var n = utf8Length(s);
+      if (n > S.maxBytes) {
+        throw new RangeError("kiss.websocket.send: the message is " + n + " bytes, more than outbox.maxBytes (" + S.maxBytes + ")");
+      }
+    }
     return s;
   }
 
@@ -205,7 +239,7 @@
       var s = serialise(jsonData);
       var sock = S.ws;
       if (S.live && sock.readyState === 1) {
-        sock.send(s);
+        track(sock, s);
         S.framesOut++;
         S.bytesOut += s.length;
         return;
