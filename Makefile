@@ -7,7 +7,7 @@ WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint deps clean FORCE
+.PHONY: all build serve test test-native test-browser lint deps clean bench FORCE
 
 all: build
 
@@ -42,6 +42,22 @@ test-native:
 
 test-browser: deps build $(BIN)/kiss-websocket
 	./scripts/test-browser.sh
+
+## bench: Go benchmarks of core, then Chromium through raw WebSocket,
+## reconnecting-websocket and ours (bench/); prints the table, updates BENCHMARKS.md
+bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/reconnecting-websocket/package.json
+	@./scripts/ensure-chromium.sh
+	@mkdir -p out
+	set -o pipefail; $(NATIVE) $(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./core | tee out/bench-go.txt
+	./$(BIN)/bench -update BENCHMARKS.md -gobench out/bench-go.txt
+
+$(BIN)/bench: FORCE
+	$(NATIVE) $(GO) build -o $@ ./bench
+
+node_modules/reconnecting-websocket/package.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make bench needs npm (Debian: apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 ## deps: what the browser tests need (Chromium, wasmbrowsertest)
 deps: $(BIN)/wasmbrowsertest

@@ -12,11 +12,14 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"mime"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,7 +42,8 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	addr, web, urlFile string
-	controls           *bool // nil: on only for a loopback listener
+	bench              string // page directory; "" leaves the bench endpoints off
+	controls           *bool  // nil: on only for a loopback listener
 	origins            []string
 }
 
@@ -51,6 +55,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address (port 0 picks a free port)")
 	fs.StringVar(&cfg.web, "web", "web", "directory of static files")
 	fs.StringVar(&cfg.urlFile, "url-file", "", "write the server's http://HOST:PORT to this file once listening")
+	fs.StringVar(&cfg.bench, "bench", "", "serve the benchmark endpoints and this directory's page under /bench/ (make bench)")
 	controls := fs.Bool("test-controls", false, "enable the /test/* fault controls (default: only on a loopback address)")
 	fs.Func("origin", "extra allowed Origin host pattern (repeatable, comma-separated)", func(v string) error {
 		for _, p := range strings.Split(v, ",") {
@@ -100,10 +105,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	srv := kissserver.New(kissserver.Options{
 		OriginPatterns: cfg.origins,
 		Controls:       controls,
-		Static:         noCache(http.FileServer(http.Dir(cfg.web))),
+		Static:         noCache(precompressed(cfg.web, http.FileServer(http.Dir(cfg.web)))),
 		Logf:           logger.Printf,
 	})
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = srv
+	if cfg.bench != "" {
+		bench := kissserver.NewBench(srv, noCache(http.FileServer(http.Dir(cfg.bench))))
+		defer bench.Close()
+		handler = bench
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
@@ -171,6 +182,75 @@ func writeURLFile(name, u string) error {
 		return fmt.Errorf("write url file: %w", err)
 	}
 	return nil
+}
+
+// precompressed serves NAME.br or NAME.gz (written by make build) in place
+// of NAME when the browser accepts that encoding, with NAME's Content-Type;
+// anything else, or a variant older than NAME (a loader edited since the
+// last build), goes to next.
+func precompressed(dir string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := path.Clean("/" + r.URL.Path)
+		orig, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+		if (r.Method != http.MethodGet && r.Method != http.MethodHead) || err != nil || !orig.Mode().IsRegular() {
+			next.ServeHTTP(w, r)
+			return
+		}
+		for _, enc := range [...]struct{ token, ext string }{{"br", ".br"}, {"gzip", ".gz"}} {
+			f, err := os.Open(filepath.Join(dir, filepath.FromSlash(name)+enc.ext))
+			if err != nil {
+				continue
+			}
+			defer f.Close()
+			st, err := f.Stat()
+			// brotli keeps the source's mtime but only to the second
+			if err != nil || !st.Mode().IsRegular() || st.ModTime().Before(orig.ModTime().Truncate(time.Second)) {
+				continue
+			}
+			w.Header().Set("Vary", "Accept-Encoding") // a variant exists, so caches must key on it
+			if !acceptsEncoding(r.Header.Values("Accept-Encoding"), enc.token) {
+				continue
+			}
+			ctype := mime.TypeByExtension(path.Ext(name))
+			if ctype == "" {
+				ctype = "application/octet-stream"
+			}
+			w.Header().Set("Content-Type", ctype)
+			w.Header().Set("Content-Encoding", enc.token)
+			http.ServeContent(w, r, name, st.ModTime(), f)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// acceptsEncoding reports whether an Accept-Encoding header allows token
+// (RFC 9110: named, else covered by "*", and not with q=0).
+func acceptsEncoding(values []string, token string) bool {
+	named, wildcard := -1.0, -1.0 // q of each; -1: absent
+	for _, v := range values {
+		for _, item := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(item, ";")
+			q := 1.0
+			if p := strings.ToLower(strings.ReplaceAll(params, " ", "")); strings.HasPrefix(p, "q=") {
+				f, err := strconv.ParseFloat(p[2:], 64)
+				if err != nil {
+					f = 0
+				}
+				q = f
+			}
+			switch name = strings.TrimSpace(name); {
+			case strings.EqualFold(name, token):
+				named = q
+			case name == "*":
+				wildcard = q
+			}
+		}
+	}
+	if named >= 0 {
+		return named > 0
+	}
+	return wildcard > 0
 }
 
 // noCache makes the browser revalidate every file, so a rebuilt wasm or

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -192,5 +193,93 @@ func TestParseFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v, want flag.ErrHelp", err)
+	}
+}
+
+func TestPrecompressed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	for name, body := range map[string]string{
+		"k.wasm": "RAW", "k.wasm.br": "BR", "k.wasm.gz": "GZ", // fresh variants
+		"loader.js": "JS", "loader.js.br": "STALE", // edited since the build
+		"plain.txt": "TXT",
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == "loader.js.br" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// brotli gives the .br its source's mtime cut to the second
+	built := time.Now().Truncate(time.Second).Add(700 * time.Millisecond)
+	for _, name := range []string{"k.wasm", "k.wasm.br", "k.wasm.gz"} {
+		at := built
+		if name == "k.wasm.br" {
+			at = built.Truncate(time.Second)
+		}
+		if err := os.Chtimes(filepath.Join(dir, name), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := precompressed(dir, http.FileServer(http.Dir(dir)))
+	for _, tc := range []struct {
+		path, accept, body, encoding, vary string
+	}{
+		{"/k.wasm", "gzip, deflate, br, zstd", "BR", "br", "Accept-Encoding"},
+		{"/k.wasm", "gzip, deflate", "GZ", "gzip", "Accept-Encoding"},
+		{"/k.wasm", "br;q=0, gzip;q=0.5", "GZ", "gzip", "Accept-Encoding"},
+		{"/k.wasm", "*", "BR", "br", "Accept-Encoding"},
+		{"/k.wasm", "br;q=0, *", "GZ", "gzip", "Accept-Encoding"},
+		{"/k.wasm", "gzip;q=0, br;q=0, *;q=1", "RAW", "", "Accept-Encoding"},
+		{"/k.wasm", "BR ; Q=0.5", "BR", "br", "Accept-Encoding"},
+		{"/k.wasm", "", "RAW", "", "Accept-Encoding"},
+		{"/k.wasm", "identity", "RAW", "", "Accept-Encoding"},
+		{"/./k.wasm", "br", "BR", "br", "Accept-Encoding"},
+		{"/loader.js", "br", "JS", "", ""},
+		{"/plain.txt", "br, gzip", "TXT", "", ""},
+		{"/missing.js", "br", "404 page not found\n", "", ""},
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Encoding", tc.accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		res := rec.Result()
+		body, _ := io.ReadAll(res.Body)
+		if string(body) != tc.body || res.Header.Get("Content-Encoding") != tc.encoding || res.Header.Get("Vary") != tc.vary {
+			t.Errorf("%s with %q: %q encoding %q vary %q; want %q %q %q", tc.path, tc.accept, body,
+				res.Header.Get("Content-Encoding"), res.Header.Get("Vary"), tc.body, tc.encoding, tc.vary)
+		}
+		if tc.encoding != "" && res.Header.Get("Content-Type") != "application/wasm" {
+			t.Errorf("%s with %q: Content-Type %q", tc.path, tc.accept, res.Header.Get("Content-Type"))
+		}
+	}
+}
+
+func TestRunBenchFlag(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "page.html"), []byte("bench page"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startRun(t, "-bench", dir)
+	if st, body := d.request(t, "GET", "/bench/page.html", ""); st != 200 || body != "bench page" {
+		t.Fatalf("bench page: %d %q", st, body)
+	}
+	if st, _ := d.request(t, "GET", "/bench/count?id=none", ""); st != http.StatusNotFound {
+		t.Fatalf("count of no socket: %d", st)
+	}
+	if st, body := d.request(t, "GET", "/index.html", ""); st != 200 || body != "<h1>kiss</h1>" {
+		t.Fatalf("static behind the bench: %d %q", st, body)
+	}
+	plain := startRun(t)
+	if st, _ := plain.request(t, "GET", "/bench/count?id=none", ""); st != http.StatusNotFound {
+		t.Fatalf("without -bench: %d", st)
 	}
 }

@@ -1,0 +1,248 @@
+//go:build !js
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// launch starts a headless Chromium with a fresh profile (chromedp makes a
+// temporary --user-data-dir and removes it on cancel).
+func launch(ctx context.Context, chromium string) (context.Context, context.CancelFunc, error) {
+	actx, cancelA := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true), // root in CI
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("js-flags", "--expose-gc"),
+	)
+	bctx, cancelB := chromedp.NewContext(actx, chromedp.WithErrorf(quietErrorf), chromedp.WithLogf(quietErrorf))
+	cancel := func() { cancelB(); cancelA() }
+	if err := chromedp.Run(bctx); err != nil {
+		cancel()
+		return nil, nil, fmt.Errorf("start chromium: %w", err)
+	}
+	return bctx, cancel, nil
+}
+
+// quietErrorf drops chromedp's complaints about CDP events newer than the
+// pinned cdproto (wasmbrowsertest pins chromedp v0.10.0): noise, not errors.
+func quietErrorf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if strings.Contains(msg, "could not unmarshal event") {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "chromedp:", msg)
+}
+
+// eval runs expr in the page, awaits a returned promise and decodes the
+// result into out.
+func eval(ctx context.Context, timeout time.Duration, expr string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	err := chromedp.Run(ctx, chromedp.Evaluate(expr, out, func(p *cdpruntime.EvaluateParams) *cdpruntime.EvaluateParams {
+		return p.WithAwaitPromise(true)
+	}))
+	if err != nil {
+		return fmt.Errorf("%s: %w", expr, err)
+	}
+	return nil
+}
+
+// memory is the JS heap in use after a full gc() and the Go instance's
+// linear memory (-1 when the page has none).
+func memory(ctx context.Context) (mem, error) {
+	var m mem
+	if err := eval(ctx, 30*time.Second, "gc(), gc(), bench.goMemory()", &m.GoWasm); err != nil {
+		return m, err
+	}
+	err := chromedp.Run(ctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		used, _, err := cdpruntime.GetHeapUsage().Do(ctx)
+		m.JSHeap = used
+		return err
+	}))
+	return m, err
+}
+
+// benchRun is one run in a fresh browser: one page with a socket per
+// variant, each workload in blocks that alternate between the variants
+// (the order rotating too), so whatever else the machine does hits them
+// alike; then, in the memory runs, a page per variant for its heap; then
+// the cold starts, each in a browser of its own.
+func benchRun(ctx context.Context, o options, base string, order []string, run int) (runResult, error) {
+	rr := runResult{Order: order, Samples: map[string]*sample{}}
+	bctx, cancel, err := launch(ctx, o.chromium)
+	if err != nil {
+		return rr, err
+	}
+	defer cancel()
+	if err := chromedp.Run(bctx, chromedp.ActionFunc(func(ctx context.Context) error {
+		_, product, _, _, _, err := browser.GetVersion().Do(ctx)
+		rr.chromium = product
+		return err
+	})); err != nil {
+		return rr, err
+	}
+	if o.steps["echo"] || o.steps["burst"] || o.steps["outbound"] || o.steps["handler"] {
+		if err := interleaved(bctx, o, base, order, run, rr.Samples); err != nil {
+			return rr, err
+		}
+	}
+	if run < o.memoryRuns {
+		for _, v := range order {
+			if err := memoryPage(bctx, o, base, v, rr.Samples[v]); err != nil {
+				return rr, fmt.Errorf("%s memory: %w", v, err)
+			}
+		}
+	}
+	cancel()
+	for i := range o.coldN {
+		if !o.steps["cold"] {
+			break
+		}
+		c, err := coldStart(ctx, o.chromium, base)
+		if err != nil {
+			return rr, fmt.Errorf("cold start %d: %w", i+1, err)
+		}
+		rr.Cold = append(rr.Cold, c)
+	}
+	return rr, nil
+}
+
+// newPage opens a tab on the bench page with the given variants set up.
+func newPage(bctx context.Context, base string, vs []string) (context.Context, context.CancelFunc, error) {
+	tab, cancel := chromedp.NewContext(bctx)
+	if err := chromedp.Run(tab, chromedp.Navigate(base+"/bench/index.html")); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	var setup struct{ Isolated bool }
+	js, _ := json.Marshal(vs)
+	if err := eval(tab, time.Minute, "bench.setup("+string(js)+")", &setup); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	if !setup.Isolated {
+		cancel()
+		return nil, nil, fmt.Errorf("the page is not cross-origin isolated: performance.now() would be coarse")
+	}
+	return tab, cancel, nil
+}
+
+// interleaved runs the timed workloads, block by block.
+func interleaved(bctx context.Context, o options, base string, order []string, run int, out map[string]*sample) error {
+	tab, cancel, err := newPage(bctx, base, order)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	blocks := max(o.blocks, 1)
+	workloads := []struct {
+		name   string
+		blocks int
+		expr   func(v string, block int) string
+	}{
+		{"echo", blocks, func(v string, b int) string {
+			warm := 0
+			if b == 0 {
+				warm = o.echoWarm
+			}
+			return fmt.Sprintf("bench.echo(%q, %d, %d)", v, o.echoN/blocks, warm)
+		}},
+		{"burst", blocks, func(v string, _ int) string { return fmt.Sprintf("bench.burst(%q, %d)", v, o.burstN/blocks) }},
+		// One loop per variant by default: the cost of a send() depends on
+		// how long the loop runs (short loops hand each frame to the network
+		// process at once, long ones queue), so blocks would change what is
+		// measured.
+		{"outbound", max(o.outBlocks, 1), func(v string, _ int) string {
+			return fmt.Sprintf("bench.outbound(%q, %d)", v, o.outN/max(o.outBlocks, 1))
+		}},
+		{"handler", 5, func(v string, _ int) string { return fmt.Sprintf("bench.handler(%q, %d)", v, o.handlerN) }},
+	}
+	for _, w := range workloads {
+		if !o.steps[w.name] {
+			continue
+		}
+		t0 := time.Now()
+		for b := range w.blocks {
+			for _, v := range rotate(order, b+run) {
+				if err := eval(tab, 2*time.Minute, w.expr(v, b), nil); err != nil {
+					return fmt.Errorf("%s: %w", v, err)
+				}
+			}
+		}
+		fmt.Fprintf(os.Stderr, "  %-9s %5.1fs\n", w.name, time.Since(t0).Seconds())
+	}
+	for _, v := range order {
+		s := &sample{}
+		if err := eval(tab, 10*time.Second, fmt.Sprintf("bench.report(%q)", v), &s.report); err != nil {
+			return err
+		}
+		if want := o.outN / max(o.outBlocks, 1) * max(o.outBlocks, 1); o.steps["outbound"] && int(s.Out.Received) != want {
+			return fmt.Errorf("%s outbound: the server counted %.0f frames, want %d", v, s.Out.Received, want)
+		}
+		out[v] = s
+	}
+	return nil
+}
+
+// memoryPage measures one variant alone in its page: the JS heap after
+// gc() and the Go instance's memory, before and after a burst and, for
+// the -million variants, after a long run of frames.
+func memoryPage(bctx context.Context, o options, base, v string, s *sample) error {
+	tab, cancel, err := newPage(bctx, base, []string{v})
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	t0 := time.Now()
+	if s.Mem[0], err = memory(tab); err != nil {
+		return err
+	}
+	if err := eval(tab, 2*time.Minute, fmt.Sprintf("bench.burst(%q, %d)", v, o.burstN), nil); err != nil {
+		return err
+	}
+	if s.Mem[1], err = memory(tab); err != nil {
+		return err
+	}
+	if o.million[v] && o.steps["million"] {
+		s.Million = new(burst)
+		if err := eval(tab, 5*time.Minute, fmt.Sprintf("bench.burst(%q, %d)", v, o.millionN), s.Million); err != nil {
+			return err
+		}
+		if s.Mem[2], err = memory(tab); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(os.Stderr, "  memory %-4s %5.1fs\n", v, time.Since(t0).Seconds())
+	return nil
+}
+
+// coldStart loads the page in a fresh browser profile (empty HTTP and
+// code caches) and times the loader's script tag to kiss.websocket.ready.
+func coldStart(ctx context.Context, chromium, base string) (cold, error) {
+	var c cold
+	bctx, cancel, err := launch(ctx, chromium)
+	if err != nil {
+		return c, err
+	}
+	defer cancel()
+	if err := chromedp.Run(bctx, chromedp.Navigate(base+"/bench/index.html?v=cold")); err != nil {
+		return c, err
+	}
+	err = eval(bctx, 30*time.Second, "bench.cold()", &c)
+	return c, err
+}

@@ -1,0 +1,457 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// report is what bench.report() returns for one variant, summed over
+// the blocks of a run.
+type report struct {
+	Echo struct {
+		P50 float64 `json:"p50"` // microseconds
+		P90 float64 `json:"p90"`
+		P99 float64 `json:"p99"`
+		N   int     `json:"n"`
+	} `json:"echo"`
+	Burst struct {
+		Frames float64 `json:"frames"`
+		MS     float64 `json:"ms"`
+		Rate   float64 `json:"rate"` // frames/s
+	} `json:"burst"`
+	Out struct {
+		Calls     float64 `json:"calls"`
+		LoopMS    float64 `json:"loopMs"`
+		PerCallUS float64 `json:"perCallUs"`
+		E2EMS     float64 `json:"e2eMs"`
+		Rate      float64 `json:"rate"` // frames/s, end to end
+		Received  float64 `json:"received"`
+	} `json:"out"`
+	HandlerUS float64 `json:"handlerUs"` // best pass
+}
+
+// burst is one long burst (the memory runs).
+type burst struct {
+	MS   float64 `json:"ms"`
+	Rate float64 `json:"rate"`
+}
+
+// mem is one memory reading; the zero value means "not measured".
+type mem struct {
+	JSHeap float64 // bytes in use after gc()
+	GoWasm float64 // the Go instance's memory.buffer.byteLength; -1 without one
+}
+
+type cold struct {
+	MS       float64 `json:"ms"`
+	Transfer float64 `json:"transfer"` // bytes of the wasm over the wire (with headers)
+	Encoded  float64 `json:"encoded"`
+	Decoded  float64 `json:"decoded"`
+	// When each part was done, in ms after the script tag.
+	LoaderEnd    float64 `json:"loaderEnd"`
+	ExecEnd      float64 `json:"execEnd"`
+	WasmStart    float64 `json:"wasmStart"`
+	WasmEnd      float64 `json:"wasmEnd"`
+	Instantiated float64 `json:"instantiated"`
+}
+
+// sample is one variant's results in one run. Mem: before the burst,
+// after it, after the 1M frames.
+type sample struct {
+	report
+	Million *burst `json:",omitempty"`
+	Mem     [3]mem
+}
+
+type runResult struct {
+	Order    []string
+	Samples  map[string]*sample
+	Cold     []cold
+	chromium string
+}
+
+type size struct{ Raw, Gzip, Brotli int64 }
+
+type results struct {
+	Machine  string
+	Chromium string
+	Elapsed  string
+	Variants []string
+	Sizes    map[string]size
+	Runs     []runResult
+}
+
+// Decimal units throughout, as the targets are written: 1 KB = 1000 bytes.
+const (
+	kB = 1000.0
+	mB = 1000.0 * 1000.0
+)
+
+// Targets.
+const (
+	targetInbound    = 0.9
+	targetOutbound   = 0.85
+	targetSendUS     = 1.0
+	targetEchoP50US  = 25.0
+	targetEchoP99    = 1.2
+	targetColdMS     = 75.0
+	targetWasmBrotli = 600 * kB
+	targetGoMem      = 4 * mB
+	flatSlack        = 64 << 10 // one wasm page
+)
+
+// measureSizes reads the built files and their .gz/.br (make build); a
+// missing variant is computed (gzip) or left 0 (brotli without the tool).
+func measureSizes(web string) (map[string]size, error) {
+	out := map[string]size{}
+	files := map[string]string{
+		"kiss-websocket.wasm":    filepath.Join(web, "kiss-websocket.wasm"),
+		"kiss-websocket.js":      filepath.Join(web, "kiss-websocket.js"),
+		"wasm_exec.js":           filepath.Join(web, "wasm_exec.js"),
+		"reconnecting-websocket": rwsDist,
+	}
+	for name, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("sizes (make build): %w", err)
+		}
+		s := size{Raw: int64(len(b))}
+		if st, err := os.Stat(p + ".gz"); err == nil {
+			s.Gzip = st.Size()
+		} else {
+			var buf bytes.Buffer
+			w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			w.Write(b)
+			w.Close()
+			s.Gzip = int64(buf.Len())
+		}
+		if st, err := os.Stat(p + ".br"); err == nil {
+			s.Brotli = st.Size()
+		} else if br, err := exec.Command("brotli", "-c", "-q", "11", p).Output(); err == nil {
+			s.Brotli = int64(len(br))
+		}
+		out[name] = s
+	}
+	return out, nil
+}
+
+// machine describes where the numbers come from.
+func machine(loadBefore string) string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	memTotal := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
+			memTotal = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
+		}
+	}
+	osName := runtime.GOOS
+	if b, err := os.ReadFile("/etc/os-release"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "PRETTY_NAME="); ok {
+				osName = strings.Trim(v, `"`)
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d cores%s, %s, %s; load average %s before, %s after",
+		cpu, runtime.NumCPU(), memTotal, osName, runtime.Version(), loadBefore, loadAvg())
+}
+
+// loadAvg is the 1-minute load average: other work on a 2-core machine
+// shows in every number.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
+}
+
+func median(xs []float64) float64 {
+	xs = slices.DeleteFunc(slices.Clone(xs), math.IsNaN)
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 1 {
+		return xs[n/2]
+	} else {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
+}
+
+// per collects f over the runs for variant v (NaN where not measured).
+func (r *results) per(v string, f func(*sample) float64) []float64 {
+	var xs []float64
+	for _, run := range r.Runs {
+		if s := run.Samples[v]; s != nil {
+			xs = append(xs, f(s))
+		}
+	}
+	return xs
+}
+
+func (r *results) med(v string, f func(*sample) float64) float64 { return median(r.per(v, f)) }
+
+// coldMedians is the median of each run's cold starts.
+func (r *results) coldMedians() []float64 {
+	var out []float64
+	for _, run := range r.Runs {
+		var ms []float64
+		for _, c := range run.Cold {
+			ms = append(ms, c.MS)
+		}
+		out = append(out, median(ms))
+	}
+	return out
+}
+
+// row is one line of the table.
+type row struct {
+	metric          string
+	raw, rws, ours  string
+	target, verdict string
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
+
+func num(x float64, format string) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return fmt.Sprintf(format, x)
+}
+
+// withRatio prints x and its ratio to raw.
+func withRatio(x, raw float64, format string) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	if math.IsNaN(raw) || raw == 0 {
+		return fmt.Sprintf(format, x)
+	}
+	return fmt.Sprintf(format+" (%.2fx)", x, x/raw)
+}
+
+func (r *results) rows(o options) []row {
+	nan := math.NaN()
+	get := func(f func(*sample) float64) (raw, rws, ours float64) {
+		return r.med("raw", f), r.med("rws", f), r.med("ours", f)
+	}
+	var rows []row
+	ratioRow := func(metric, format string, f func(*sample) float64, target string, ok func(raw, ours float64) bool) {
+		raw, rws, ours := get(f)
+		rows = append(rows, row{metric, num(raw, format), withRatio(rws, raw, format), withRatio(ours, raw, format), target, verdict(ok(raw, ours))})
+	}
+	info := func(metric, format string, f func(*sample) float64) {
+		raw, rws, ours := get(f)
+		rows = append(rows, row{metric, num(raw, format), withRatio(rws, raw, format), withRatio(ours, raw, format), "", ""})
+	}
+
+	ratioRow(fmt.Sprintf("inbound, %dk frames of 100 B in %d bursts (msgs/s)", o.burstN/1000, o.blocks), "%.0f",
+		func(s *sample) float64 { return s.Burst.Rate }, fmt.Sprintf(">= %.2fx raw", targetInbound),
+		func(raw, ours float64) bool { return ours >= targetInbound*raw })
+	ratioRow(outboundLabel(o), "%.0f",
+		func(s *sample) float64 { return s.Out.Rate }, fmt.Sprintf(">= %.2fx raw", targetOutbound),
+		func(raw, ours float64) bool { return ours >= targetOutbound*raw })
+	{
+		f := func(s *sample) float64 { return s.Out.PerCallUS }
+		raw, rws, ours := get(f)
+		rows = append(rows, row{"send() call, loop time per call (us)", num(raw, "%.2f"),
+			fmt.Sprintf("%.2f (%+.2f)", rws, rws-raw), fmt.Sprintf("%.2f (%+.2f)", ours, ours-raw),
+			fmt.Sprintf("<= raw + %.0f us", targetSendUS), verdict(ours <= raw+targetSendUS)})
+	}
+	received := func(v string) string {
+		xs := r.per(v, func(s *sample) float64 { return float64(s.Out.Received) })
+		for _, x := range xs {
+			if int(x) != o.outN {
+				return fmt.Sprintf("%.0f", x)
+			}
+		}
+		return fmt.Sprintf("%d/%d", o.outN, o.outN)
+	}
+	rows = append(rows, row{"outbound frames the server counted", received("raw"), received("rws"), received("ours"), "all", verdict(received("ours") == fmt.Sprintf("%d/%d", o.outN, o.outN))})
+	{
+		f := func(s *sample) float64 { return s.HandlerUS }
+		raw, rws, ours := get(f)
+		rows = append(rows, row{fmt.Sprintf("JS cost per frame, %dk synthetic MessageEvents (us)", o.handlerN/1000), num(raw, "%.2f"),
+			fmt.Sprintf("%.2f (%+.2f)", rws, rws-raw), fmt.Sprintf("%.2f (%+.2f)", ours, ours-raw), "", ""})
+	}
+	{
+		f := func(s *sample) float64 { return s.Echo.P50 }
+		raw, rws, ours := get(f)
+		rows = append(rows, row{fmt.Sprintf("echo round trip p50, %d sequential in %d blocks (us)", o.echoN, o.blocks), num(raw, "%.0f"),
+			fmt.Sprintf("%.0f (%+.0f)", rws, rws-raw), fmt.Sprintf("%.0f (%+.0f)", ours, ours-raw),
+			fmt.Sprintf("<= raw + %.0f us", targetEchoP50US), verdict(ours <= raw+targetEchoP50US)})
+	}
+	info("echo round trip p90 (us)", "%.0f", func(s *sample) float64 { return s.Echo.P90 })
+	ratioRow("echo round trip p99 (us)", "%.0f", func(s *sample) float64 { return s.Echo.P99 },
+		fmt.Sprintf("<= %.1fx raw", targetEchoP99), func(raw, ours float64) bool { return ours <= targetEchoP99*raw })
+
+	coldMed := median(r.coldMedians())
+	rows = append(rows, row{fmt.Sprintf("cold start, script tag to ready (ms, median of %d per run)", o.coldN), "", "",
+		num(coldMed, "%.1f"), fmt.Sprintf("<= %.0f ms", targetColdMS), verdict(coldMed <= targetColdMS)})
+
+	for _, f := range []struct {
+		name, file string
+	}{{"wasm", "kiss-websocket.wasm"}, {"loader", "kiss-websocket.js"}, {"wasm_exec.js", "wasm_exec.js"}} {
+		s := r.Sizes[f.file]
+		line := row{metric: f.name + " size: raw / gzip / brotli (KB)", ours: fmt.Sprintf("%.1f / %.1f / %.1f", float64(s.Raw)/kB, float64(s.Gzip)/kB, float64(s.Brotli)/kB)}
+		if f.name == "wasm" {
+			line.target, line.verdict = fmt.Sprintf("brotli <= %.0f KB", targetWasmBrotli/kB), verdict(s.Brotli > 0 && float64(s.Brotli) <= targetWasmBrotli)
+		}
+		if f.name == "loader" {
+			rw := r.Sizes["reconnecting-websocket"]
+			line.rws = fmt.Sprintf("%.1f / %.1f / %.1f", float64(rw.Raw)/kB, float64(rw.Gzip)/kB, float64(rw.Brotli)/kB)
+		}
+		rows = append(rows, line)
+	}
+
+	for i, when := range []string{"before the burst", "after the burst", fmt.Sprintf("after %dk more frames", o.millionN/1000)} {
+		info(fmt.Sprintf("JS heap after gc(), %s (MB)", when), "%.2f", func(s *sample) float64 {
+			if s.Mem[i].JSHeap == 0 {
+				return nan
+			}
+			return s.Mem[i].JSHeap / mB
+		})
+	}
+	goMem := func(i int) float64 {
+		return r.med("ours", func(s *sample) float64 {
+			if s.Mem[i].GoWasm <= 0 {
+				return nan
+			}
+			return s.Mem[i].GoWasm
+		})
+	}
+	rows = append(rows, row{"Go wasm memory, before the burst (MB)", "", "", num(goMem(0)/mB, "%.2f"), "", ""})
+	rows = append(rows, row{"Go wasm memory, after the burst (MB)", "", "", num(goMem(1)/mB, "%.2f"),
+		fmt.Sprintf("<= %.0f MB", targetGoMem/mB), verdict(goMem(1) <= targetGoMem)})
+	after := goMem(2)
+	flat := row{metric: fmt.Sprintf("Go wasm memory, after %dk more frames (MB)", o.millionN/1000), ours: num(after/mB, "%.2f"),
+		target: "flat (+ <= 64 KiB)"}
+	if !math.IsNaN(after) {
+		flat.verdict = verdict(after-goMem(1) <= flatSlack)
+	} else {
+		flat.verdict = "FAIL"
+	}
+	rows = append(rows, flat)
+	info(fmt.Sprintf("inbound, %dk frames (msgs/s)", o.millionN/1000), "%.0f", func(s *sample) float64 {
+		if s.Million == nil {
+			return nan
+		}
+		return s.Million.Rate
+	})
+	return rows
+}
+
+// table renders the rows as Markdown.
+func (r *results) table(o options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| | raw WebSocket | reconnecting-websocket 4.4.0 | kiss.websocket | target | |\n|---|---:|---:|---:|---|---|\n")
+	for _, rw := range r.rows(o) {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", rw.metric, rw.raw, rw.rws, rw.ours, rw.target, rw.verdict)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// section is what -update writes into BENCHMARKS.md.
+func (r *results) section(table string, o options) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Latest `make bench`, %s (took %s).\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.Elapsed)
+	fmt.Fprintf(&b, "- Machine: %s\n- Browser: %s, headless, loopback\n", r.Machine, r.Chromium)
+	fmt.Fprintf(&b, "- %d runs, variant order rotated (", len(r.Runs))
+	for i, run := range r.Runs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.Join(run.Order, ", "))
+	}
+	b.WriteString("); medians of the runs, (ratio to raw) or (difference to raw).\n\n")
+	b.WriteString(table + "\n")
+	b.WriteString("\nPer run (raw / rws / ours):\n\n")
+	perRun := []struct {
+		name, format string
+		f            func(*sample) float64
+	}{
+		{"inbound msgs/s", "%.0f", func(s *sample) float64 { return s.Burst.Rate }},
+		{"outbound msgs/s", "%.0f", func(s *sample) float64 { return s.Out.Rate }},
+		{"send() us/call", "%.2f", func(s *sample) float64 { return s.Out.PerCallUS }},
+		{"echo p50 us", "%.0f", func(s *sample) float64 { return s.Echo.P50 }},
+		{"echo p99 us", "%.0f", func(s *sample) float64 { return s.Echo.P99 }},
+	}
+	for _, p := range perRun {
+		fmt.Fprintf(&b, "- %s:", p.name)
+		for i := range r.Runs {
+			var parts []string
+			for _, v := range variants {
+				xs := r.per(v, p.f)
+				if i < len(xs) {
+					parts = append(parts, fmt.Sprintf(p.format, xs[i]))
+				}
+			}
+			fmt.Fprintf(&b, " %s;", strings.Join(parts, " / "))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("- cold start ms:")
+	for _, run := range r.Runs {
+		var ms []string
+		for _, c := range run.Cold {
+			ms = append(ms, fmt.Sprintf("%.0f", c.MS))
+		}
+		fmt.Fprintf(&b, " %s;", strings.Join(ms, " "))
+	}
+	if len(r.Runs) > 0 && len(r.Runs[0].Cold) > 0 {
+		c := r.Runs[0].Cold[0]
+		enc := "uncompressed"
+		if c.Encoded > 0 && c.Encoded < c.Decoded {
+			enc = fmt.Sprintf("compressed, %.0f KB on the wire", c.Encoded/kB)
+		}
+		fmt.Fprintf(&b, " (the wasm came %s)", enc)
+	}
+	b.WriteString("\n")
+	if o.goBench != "" {
+		if gb := strings.TrimSpace(readFileOr(o.goBench)); gb != "" {
+			b.WriteString("\nGo benchmarks (`go test -run '^$' -bench . -benchmem ./core`):\n\n```\n")
+			for _, l := range strings.Split(gb, "\n") {
+				if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "cpu:") {
+					b.WriteString(l + "\n")
+				}
+			}
+			b.WriteString("```\n")
+		}
+	}
+	b.WriteString("\nCommand: `make bench` (see the Makefile; the driver is `bench/`).")
+	return b.String()
+}
+
+func outboundLabel(o options) string {
+	if o.outBlocks <= 1 {
+		return fmt.Sprintf("outbound end to end, %dk send() in one loop (msgs/s)", o.outN/1000)
+	}
+	return fmt.Sprintf("outbound end to end, %dk send() in %d loops (msgs/s)", o.outN/1000, o.outBlocks)
+}
