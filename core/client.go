@@ -294,9 +294,13 @@ func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration
 		<-prev // it was cancelled, so it ends promptly
 	}
 	if timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errConnectTimeout)
-		defer cancel()
+		// WithCancelCause and a timer rather than WithTimeoutCause: the same
+		// effect, 10 KB less brotli in the wasm build.
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		t := time.AfterFunc(timeout, func() { cancel(errConnectTimeout) })
+		defer t.Stop()
+		defer cancel(nil)
 	}
 	var conn Conn
 	url, err := c.opts.URL()
