@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kissjs/kiss-websocket/internal/faultproxy"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
 )
 
@@ -113,6 +114,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		bench := kissserver.NewBench(srv, noCache(http.FileServer(http.Dir(cfg.bench))))
 		defer bench.Close()
 		handler = bench
+	}
+	if controls {
+		proxy, err := faultproxy.New(ln.Addr().String())
+		if err != nil {
+			return fmt.Errorf("fault proxy: %w", err)
+		}
+		defer proxy.Close()
+		handler = withProxy(handler, proxy)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

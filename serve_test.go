@@ -283,3 +283,24 @@ func TestRunBenchFlag(t *testing.T) {
 		t.Fatalf("without -bench: %d", st)
 	}
 }
+
+func TestFaultProxyControlsOnlyWithTestControls(t *testing.T) {
+	t.Parallel()
+	for _, controls := range []bool{true, false} {
+		d := startRun(t, "-test-controls="+map[bool]string{true: "true", false: "false"}[controls])
+		status, body := d.request(t, "GET", "/test/proxy", "")
+		var got struct{ URL string }
+		_ = json.Unmarshal([]byte(body), &got)
+		if controls && (status != 200 || !strings.HasPrefix(got.URL, "ws://127.0.0.1:")) {
+			t.Fatalf("controls on: %d %q", status, body)
+		}
+		if !controls && status == 200 {
+			t.Fatal("proxy controls served with test controls off")
+		}
+		if controls {
+			if status, _ := d.request(t, "POST", "/test/proxy/delay?ms=-1", ""); status != 400 {
+				t.Fatalf("bad delay: %d", status)
+			}
+		}
+	}
+}

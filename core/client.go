@@ -435,8 +435,22 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 	}
 }
 
+// checkToken asks the checker, bounded like a handshake (ConnectTimeout, or
+// 20 s): a check that hangs (the server is half there) must not hold the
+// reconnection forever. Past the bound the context ends and the checker
+// answers TokenUnknown.
 func (c *Client) checkToken(ctx context.Context, gen uint64, h *connHandler, ce *CloseError) {
 	defer c.wg.Done()
+	c.mu.Lock()
+	bound := c.cfg.ConnectTimeout
+	c.mu.Unlock()
+	if bound <= 0 {
+		bound = 20 * time.Second
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := time.AfterFunc(bound, cancel)
+	defer t.Stop()
 	status := c.opts.CheckToken(ctx)
 	c.mu.Lock()
 	if gen != c.gen {

@@ -345,3 +345,18 @@ func stringsOf(v js.Value) []string {
 	}
 	return out
 }
+
+// proxyURL is the ws:// address of the dev server's fault proxy.
+func proxyURL(t *testing.T) string {
+	t.Helper()
+	resp, err := http.Get(serverURL + "/test/proxy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ URL string }
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || v.URL == "" {
+		t.Fatalf("no fault proxy: %v", err)
+	}
+	return v.URL
+}

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 
@@ -89,9 +90,13 @@ func getString(obj safejs.Value, prop string) (string, bool) {
 	return s, err == nil
 }
 
-// await waits for a JavaScript promise. It must run on its own goroutine,
-// never inside a js.Func callback (that would block the page).
-func await(p safejs.Value) (safejs.Value, error) {
+// errAbandoned is what await returns when its context ends first.
+var errAbandoned = errors.New("abandoned: took too long")
+
+// await waits for a JavaScript promise, or until ctx ends. It must run on its
+// own goroutine, never inside a js.Func callback (that would block the page).
+// An abandoned promise keeps its two callbacks until it settles.
+func await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 	type outcome struct {
 		v   safejs.Value
 		err error
@@ -104,7 +109,7 @@ func await(p safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	defer relOK()
+	defer func() { relOK() }()
 	onErr, relErr, err := newFunc(func(_ safejs.Value, args []safejs.Value) any {
 		msg := "promise rejected"
 		if m, ok := getString(arg(args, 0), "message"); ok {
@@ -116,12 +121,20 @@ func await(p safejs.Value) (safejs.Value, error) {
 	if err != nil {
 		return safejs.Undefined(), err
 	}
-	defer relErr()
+	defer func() { relErr() }()
 	if _, err := p.Call("then", onOK, onErr); err != nil {
 		return safejs.Undefined(), err
 	}
-	o := <-done
-	return o.v, o.err
+	select {
+	case o := <-done:
+		return o.v, o.err
+	case <-ctx.Done():
+		// keep the callbacks alive until the promise settles
+		keep1, keep2 := relOK, relErr
+		relOK, relErr = func() {}, func() {}
+		go func() { <-done; keep1(); keep2() }()
+		return safejs.Undefined(), errAbandoned
+	}
 }
 
 func arg(args []safejs.Value, i int) safejs.Value {

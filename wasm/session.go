@@ -118,7 +118,7 @@ func (s session) check(ctx context.Context, socketURL string) core.TokenStatus {
 	if origin == "" {
 		return core.TokenUnknown
 	}
-	status, ok := fetchStatus(origin+"/checkTokenValidity", "GET", s.token(), "")
+	status, ok := fetchStatus(ctx, origin+"/checkTokenValidity", "GET", s.token(), "")
 	switch {
 	case !ok:
 		return core.TokenUnknown
@@ -127,19 +127,19 @@ func (s session) check(ctx context.Context, socketURL string) core.TokenStatus {
 	case status == 401:
 		return core.TokenUnusable
 	case status == 498:
-		return s.refresh(origin)
+		return s.refresh(ctx, origin)
 	}
 	return core.TokenUnknown
 }
 
 // refresh uses kiss.session.getNewToken() when KissJS is there, else POST
 // /refreshToken with the stored refresh token.
-func (s session) refresh(origin string) core.TokenStatus {
+func (s session) refresh(ctx context.Context, origin string) core.TokenStatus {
 	if sess := s.obj(); isObject(sess) {
 		if fn, err := sess.Get("getNewToken"); err == nil && isFunc(fn) {
 			p, err := sess.Call("getNewToken")
 			if err == nil && isObject(p) {
-				_, err = await(p)
+				_, err = await(ctx, p)
 			}
 			if err != nil {
 				return core.TokenUnknown
@@ -149,7 +149,7 @@ func (s session) refresh(origin string) core.TokenStatus {
 	}
 	rt := storageGet(refreshKey)
 	body := `{"refreshToken":` + quote(rt) + `}`
-	status, ok, res := fetchJSON(origin+"/refreshToken", body)
+	status, ok, res := fetchJSON(ctx, origin+"/refreshToken", body)
 	switch {
 	case !ok:
 		return core.TokenUnknown
@@ -174,8 +174,8 @@ func quote(s string) string {
 }
 
 // fetchStatus runs fetch and returns the HTTP status; ok=false on a network error.
-func fetchStatus(u, method, token, body string) (int, bool) {
-	resp, ok := doFetch(u, method, token, body)
+func fetchStatus(ctx context.Context, u, method, token, body string) (int, bool) {
+	resp, ok := doFetch(ctx, u, method, token, body)
 	if !ok {
 		return 0, false
 	}
@@ -187,8 +187,8 @@ func fetchStatus(u, method, token, body string) (int, bool) {
 	return n, err == nil
 }
 
-func fetchJSON(u, body string) (int, bool, safejs.Value) {
-	resp, ok := doFetch(u, "POST", "", body)
+func fetchJSON(ctx context.Context, u, body string) (int, bool, safejs.Value) {
+	resp, ok := doFetch(ctx, u, "POST", "", body)
 	if !ok {
 		return 0, false, safejs.Undefined()
 	}
@@ -201,11 +201,13 @@ func fetchJSON(u, body string) (int, bool, safejs.Value) {
 	if err != nil {
 		return status, false, safejs.Undefined()
 	}
-	v, err := await(p)
+	v, err := await(ctx, p)
 	return status, err == nil, v
 }
 
-func doFetch(u, method, token, body string) (safejs.Value, bool) {
+// doFetch runs fetch, aborted when ctx ends (a half-there server must not
+// hold the token check forever).
+func doFetch(ctx context.Context, u, method, token, body string) (safejs.Value, bool) {
 	fetch, err := global("fetch")
 	if err != nil || !isFunc(fetch) {
 		return safejs.Undefined(), false
@@ -219,10 +221,26 @@ func doFetch(u, method, token, body string) (safejs.Value, bool) {
 		headers["content-type"] = "application/json"
 		init["body"] = body
 	}
+	if ac, err := global("AbortController"); err == nil && isFunc(ac) {
+		if ctl, err := ac.New(); err == nil {
+			if sig, err := ctl.Get("signal"); err == nil {
+				init["signal"] = sig
+				finished := make(chan struct{})
+				defer close(finished)
+				go func() {
+					select {
+					case <-ctx.Done():
+						_, _ = ctl.Call("abort")
+					case <-finished:
+					}
+				}()
+			}
+		}
+	}
 	p, err := fetch.Invoke(u, init)
 	if err != nil {
 		return safejs.Undefined(), false
 	}
-	resp, err := await(p)
+	resp, err := await(ctx, p)
 	return resp, err == nil
 }

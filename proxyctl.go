@@ -1,0 +1,47 @@
+//go:build !js
+
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kissjs/kiss-websocket/internal/faultproxy"
+)
+
+// withProxy puts a fault proxy in front of the server's own address and
+// serves its controls under /test/proxy (only when test controls are on):
+// the faults a server cannot fake from inside (reset without close frame,
+// half-open link, hung handshake, slow frames), for the browser chaos run.
+func withProxy(next http.Handler, p *faultproxy.Proxy) http.Handler {
+	on := func(r *http.Request) bool { return r.URL.Query().Get("on") != "0" }
+	routes := map[string]func(w http.ResponseWriter, r *http.Request){
+		"/test/proxy": func(w http.ResponseWriter, _ *http.Request) {
+			_ = json.NewEncoder(w).Encode(map[string]any{"url": "ws://" + p.Addr(), "accepted": p.Accepted()})
+		},
+		"/test/proxy/drop":  func(http.ResponseWriter, *http.Request) { p.Drop() },
+		"/test/proxy/stall": func(_ http.ResponseWriter, r *http.Request) { p.Stall(on(r)) },
+		"/test/proxy/hold":  func(_ http.ResponseWriter, r *http.Request) { p.HoldHandshakes(on(r)) },
+		"/test/proxy/delay": func(w http.ResponseWriter, r *http.Request) {
+			ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+			if err != nil || ms < 0 || ms > 60000 {
+				http.Error(w, "ms: 0 to 60000", http.StatusBadRequest)
+				return
+			}
+			p.Delay(time.Duration(ms) * time.Millisecond)
+		},
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, ok := routes[r.URL.Path]
+		if !ok || !strings.HasPrefix(r.URL.Path, "/test/proxy") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Content-Type", "application/json")
+		h(w, r)
+	})
+}
