@@ -151,7 +151,8 @@ func (c *Client) Send(msg []byte) error {
 				c.mu.Unlock()
 				return c.Send(msg)
 			}
-			c.outbox.Requeue(msg)
+			// Behind what is queued: anything there failed before it.
+			c.outbox.Append(msg)
 			c.mu.Unlock()
 			return nil
 		}
@@ -398,12 +399,6 @@ func (c *Client) dead(gen uint64) {
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 	c.last = *ce
 	c.stopPulseLocked()
-	if r, ok := c.conn.(Reclaimer); ok && !ce.WasClean {
-		unsent := r.Unsent()
-		for i := len(unsent) - 1; i >= 0; i-- {
-			c.outbox.Requeue(unsent[i]) // at the front, in their order
-		}
-	}
 	c.conn, c.live = nil, false
 	c.events = append(c.events, Event{Kind: EventClose, Close: ce})
 	if c.state == StateClosing {
@@ -596,6 +591,14 @@ func (h *connHandler) HandleClose(ce *CloseError) {
 	if h.gen != c.gen {
 		c.mu.Unlock()
 		return
+	}
+	// Only a socket that really ended gives its unsent frames back: one the
+	// heartbeat gave up on may still flush them (then they would arrive twice).
+	if r, ok := c.conn.(Reclaimer); ok && !ce.WasClean {
+		unsent := r.Unsent()
+		for i := len(unsent) - 1; i >= 0; i-- {
+			c.outbox.Requeue(unsent[i]) // at the front, in their order
+		}
 	}
 	c.closedLocked(h, ce)
 	c.flushEvents()

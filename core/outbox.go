@@ -50,6 +50,13 @@ func (o *Outbox) Requeue(msg []byte) {
 	o.items[0] = msg
 }
 
+// Append puts at the back a message accepted for a socket whose write then
+// failed; like Requeue it ignores the limits.
+func (o *Outbox) Append(msg []byte) {
+	o.items = append(o.items, msg)
+	o.bytes += len(msg)
+}
+
 // Pop removes and returns the oldest message.
 func (o *Outbox) Pop() ([]byte, bool) {
 	if o.head == len(o.items) {

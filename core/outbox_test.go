@@ -64,3 +64,15 @@ func BenchmarkOutboxPushPop(b *testing.B) {
 		}
 	}
 }
+
+func TestOutboxAppendKeepsOrderPastTheLimits(t *testing.T) {
+	t.Parallel()
+	o := core.NewOutbox(core.OutboxLimits{MaxMessages: 1, MaxBytes: 100})
+	o.Append([]byte("1"))
+	o.Append([]byte("2")) // past MaxMessages: accepted messages are never dropped
+	a, _ := o.Pop()
+	b, _ := o.Pop()
+	if string(a)+string(b) != "12" || o.Len() != 0 {
+		t.Fatalf("got %s%s", a, b)
+	}
+}

@@ -309,14 +309,17 @@ func raw(t *testing.T, user, frame string, binary bool) {
 	}
 }
 
+// connState is one server socket in GET /test/state.
+type connState struct {
+	ID       int64
+	User     string
+	Received []string
+	Open     bool
+}
+
 // serverState is GET /test/state for a user.
 type serverState struct {
-	Conns []struct {
-		ID       int64
-		User     string
-		Received []string
-		Open     bool
-	}
+	Conns      []connState
 	MaxSockets int
 	Upgrades   int
 	Received   []string
@@ -359,4 +362,18 @@ func proxyURL(t *testing.T) string {
 		t.Fatalf("no fault proxy: %v", err)
 	}
 	return v.URL
+}
+
+// rawReached sends one raw text frame to the sockets named by q and returns
+// how many it reached.
+func rawReached(t *testing.T, q url.Values, frame string) int {
+	t.Helper()
+	resp, err := http.Post(serverURL+"/test/raw?"+q.Encode(), "text/plain", strings.NewReader(frame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct{ Reached int }
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return v.Reached
 }

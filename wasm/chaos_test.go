@@ -1,0 +1,291 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall/js"
+	"testing"
+	"time"
+
+	"github.com/kissjs/kiss-websocket/internal/chaos"
+)
+
+// TestChaos runs a seeded schedule of faults against the real loader and
+// wasm in Chromium, through the dev server's fault proxy, while the page
+// sends a numbered stream and the server pushes one. KISS_CHAOS_STEPS sets
+// the number of faults (a short run by default; `make chaos` runs 220),
+// KISS_CHAOS_SEED the seed (printed, so a failure can be replayed).
+func TestChaos(t *testing.T) {
+	steps, _ := strconv.Atoi(os.Getenv("KISS_CHAOS_STEPS"))
+	if steps <= 0 {
+		steps = 16
+	}
+	seed, err := strconv.ParseInt(os.Getenv("KISS_CHAOS_SEED"), 10, 64)
+	if err != nil {
+		seed = time.Now().UnixNano() % 1e9
+	}
+	t.Logf("chaos: seed %d, %d faults (KISS_CHAOS_SEED=%d KISS_CHAOS_STEPS=%d make chaos)", seed, steps, seed, steps)
+	tm := chaos.Timing{HeartbeatDelay: 100 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond, ConnectTimeout: 300 * time.Millisecond}
+	faults := tm.Schedule(seed, steps, nil)
+
+	p := newPage(t, pageOpts{})
+	tok, ref := loginPair(t, p.user)
+	p.token = tok
+	p.win.Get("T").Set("token", tok)
+	p.eval(`localStorage.setItem("session-token", T.token); localStorage.setItem("session-refresh-token", ` + jsString(ref) + `);`)
+	defer p.eval(`localStorage.removeItem("session-token"); localStorage.removeItem("session-refresh-token")`)
+	defer unfault(t)
+	baseline := p.eval("kiss.websocket._debug()").Get("goroutines").Int()
+
+	p.eval(`T.cfg = {socketUrl: ` + jsString(proxyURL(t)+"/?token=") + `, connectTimeout: 300,
+			heartbeat: {delay: 100, timeout: 300}, reconnection: {delay: 30, delta: 1, maxAttempts: Infinity},
+			outbox: {maxMessages: 200}};
+		T.accepted = []; T.refused = 0; T.pushes = []; T.next = 0; T.opens = [];
+		kiss.websocket.on("push", function (m) { T.pushes.push(m.seq); });
+		["EVT_CONNECTED", "EVT_RECONNECTED"].forEach(function (n) { kiss.websocket.on(n, function () { T.opens.push(performance.now()); }); });
+		T.timer = setInterval(function () {
+			for (var k = 0; k < 3; k++) {
+				var seq = T.next++;
+				try { kiss.websocket.send({channel: "seq", seq: seq}); T.accepted.push(seq); }
+				catch (e) { if (/outbox is full/.test(e.message)) T.refused++; else throw e; }
+			}
+		}, 4);`)
+	if _, err := p.await("kiss.websocket.init(T.cfg)"); err != nil {
+		t.Fatal(err)
+	}
+
+	pushed := map[int]bool{}
+	pushSeq := 0
+	push := func(n int) {
+		for i := 0; i < n; i++ {
+			pushSeq++
+			q := url.Values{"user": {p.user}}
+			resp := rawReached(t, q, fmt.Sprintf(`{"channel":"push","seq":%d}`, pushSeq))
+			if resp > 0 {
+				pushed[pushSeq] = true
+			}
+		}
+	}
+	byKind := map[string]int{}
+	var recover []time.Duration
+	restarts, maxSettled := 0, 0
+	start := time.Now()
+	for i, f := range faults {
+		byKind[f.Kind.String()]++
+		at := time.Now()
+		applyFault(t, p, f)
+		push(2)
+		if f.Kind == chaos.Close && chaos.Stops(f.Code) {
+			p.waitTrue(`kiss.websocket.state === "closed"`, 5*time.Second)
+			restarts++
+			p.eval(`kiss.websocket.init(T.cfg)`)
+		}
+		// settled: open again, and the server agrees it has one socket of ours
+		p.waitTrue(`kiss.websocket.state === "open"`, 10*time.Second)
+		recover = append(recover, time.Since(at))
+		n := waitOpenConns(t, p.user, 1, 5*time.Second)
+		maxSettled = max(maxSettled, n)
+		if n != 1 {
+			t.Fatalf("step %d (%v): the server has %d open sockets of the client once settled", i, f, n)
+		}
+		time.Sleep(f.Pause)
+	}
+	elapsed := time.Since(start)
+
+	// Drain: stop sending, let the outbox empty, then close.
+	p.eval(`clearInterval(T.timer)`)
+	push(5)
+	p.waitTrue(`kiss.websocket.stats().queued === 0`, 10*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if _, err := p.await("kiss.websocket.close()"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	d := p.eval("kiss.websocket._debug()")
+	funcs, listeners, goroutines := d.Get("funcs").Int(), d.Get("listeners").Int(), d.Get("goroutines").Int()
+
+	// Client -> server: in order, once; every accepted message delivered or
+	// lost in flight at a socket's end (a gap right before a new socket).
+	accepted := ints(p.eval("T.accepted"))
+	perConn := serverSeqs(t, p.user)
+	delivered, inFlight, violations := judgeStream(accepted, perConn)
+	// Server -> client pushes: in order, once; missing ones were in flight.
+	got := ints(p.eval("T.pushes"))
+	pushIssues, pushMissing := judgePushes(pushed, got)
+	violations = append(violations, pushIssues...)
+	if funcs != 0 || listeners != 0 || goroutines > baseline {
+		violations = append(violations, fmt.Sprintf("after close(): %d js.Funcs, %d listeners, %d goroutines (baseline %d)", funcs, listeners, goroutines, baseline))
+	}
+
+	var kinds []string
+	for k, n := range byKind {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	slices.Sort(kinds)
+	slices.Sort(recover)
+	q := func(p float64) time.Duration { return recover[int(p*float64(len(recover)-1))].Round(time.Millisecond) }
+	summary := fmt.Sprintf(`browser chaos, seed %d, %d faults in %v
+  faults by kind      %s (restarts after 4002/4003: %d)
+  messages            sent %d, accepted %d, delivered %d, in flight at a failure %d, refused (outbox full) %d, lost 0 expected
+  pushes              written %d, delivered %d, in flight %d
+  sockets             max open at the server once settled: %d
+  recovery            fault -> open again: p50 %v, p99 %v, max %v
+  after close()       %d js.Funcs, %d listeners, %d goroutines (%d before init)
+  violations          %d`,
+		seed, len(faults), elapsed.Round(time.Second), strings.Join(kinds, ", "), restarts,
+		p.eval("T.next").Int(), len(accepted), delivered, inFlight, p.eval("T.refused").Int(),
+		len(pushed), len(got), pushMissing, maxSettled, q(0.5), q(0.99), recover[len(recover)-1].Round(time.Millisecond),
+		funcs, listeners, goroutines, baseline, len(violations))
+	fmt.Println(summary)
+	for _, v := range violations {
+		t.Error(v)
+	}
+}
+
+// judgeStream checks the client's numbered stream as the server received
+// it, socket by socket (in the order they opened).
+func judgeStream(accepted []int, perConn [][]int) (delivered, inFlight int, bad []string) {
+	index := make(map[int]int, len(accepted))
+	for i, s := range accepted {
+		index[s] = i
+	}
+	seen := map[int]bool{}
+	last := -1 // index in accepted of the last delivered message
+	for c, seqs := range perConn {
+		for j, s := range seqs {
+			i, ok := index[s]
+			switch {
+			case !ok:
+				bad = append(bad, fmt.Sprintf("seq %d delivered but never accepted", s))
+			case seen[s]:
+				bad = append(bad, fmt.Sprintf("seq %d delivered twice", s))
+			case i < last:
+				bad = append(bad, fmt.Sprintf("seq %d delivered after a later one", s))
+			case i > last+1 && j > 0:
+				// a gap inside one socket: those messages vanished silently
+				bad = append(bad, fmt.Sprintf("seqs %v missing in the middle of socket %d", accepted[last+1:i], c))
+			case i > last+1:
+				inFlight += i - last - 1 // lost at the end of the previous socket
+			}
+			seen[s] = true
+			delivered++
+			last = max(last, i)
+		}
+	}
+	if last != len(accepted)-1 {
+		bad = append(bad, fmt.Sprintf("%d accepted messages never delivered after the drain (first %d)", len(accepted)-1-last, accepted[last+1]))
+	}
+	return delivered, inFlight, bad
+}
+
+func judgePushes(pushed map[int]bool, got []int) (bad []string, missing int) {
+	prev, seen := 0, map[int]bool{}
+	for _, s := range got {
+		if seen[s] {
+			bad = append(bad, fmt.Sprintf("push %d delivered twice", s))
+		}
+		if s < prev {
+			bad = append(bad, fmt.Sprintf("push %d delivered after %d", s, prev))
+		}
+		seen[s], prev = true, s
+	}
+	for s := range pushed {
+		if !seen[s] {
+			missing++
+		}
+	}
+	return bad, missing
+}
+
+func applyFault(t *testing.T, p *page, f chaos.Fault) {
+	ms := func(d time.Duration) string { return strconv.Itoa(int(d / time.Millisecond)) }
+	switch f.Kind {
+	case chaos.Drop:
+		control(t, "/test/proxy/drop", nil)
+	case chaos.Close:
+		control(t, "/test/close", url.Values{"code": {strconv.Itoa(f.Code)}, "reason": {"chaos"}})
+	case chaos.StallReads:
+		control(t, "/test/proxy/stall", url.Values{"on": {"1"}})
+		time.Sleep(f.Hold)
+		control(t, "/test/proxy/stall", url.Values{"on": {"0"}})
+	case chaos.StallHandshake:
+		control(t, "/test/proxy/hold", url.Values{"on": {"1"}})
+		control(t, "/test/proxy/drop", nil)
+		time.Sleep(f.Hold)
+		control(t, "/test/proxy/hold", url.Values{"on": {"0"}})
+	case chaos.DelayFrames:
+		control(t, "/test/proxy/delay", url.Values{"ms": {ms(f.Delay)}})
+		time.Sleep(f.Hold)
+		control(t, "/test/proxy/delay", url.Values{"ms": {"0"}})
+	case chaos.RefuseUpgrades:
+		control(t, "/test/refuse", url.Values{"status": {"503"}, "ms": {ms(f.Hold)}})
+		control(t, "/test/proxy/drop", nil)
+	case chaos.ExpireToken:
+		control(t, "/test/expire", url.Values{"token": {p.eval(`localStorage.getItem("session-token")`).String()}})
+		control(t, "/test/proxy/drop", nil)
+	case chaos.Restart:
+		control(t, "/test/goaway", url.Values{"ms": {ms(f.Hold)}})
+	}
+}
+
+func unfault(t *testing.T) {
+	control(t, "/test/proxy/stall", url.Values{"on": {"0"}})
+	control(t, "/test/proxy/hold", url.Values{"on": {"0"}})
+	control(t, "/test/proxy/delay", url.Values{"ms": {"0"}})
+	control(t, "/test/refuse", url.Values{"status": {"0"}})
+}
+
+// waitOpenConns waits until the server has want open sockets of user, and
+// returns the last count seen.
+func waitOpenConns(t *testing.T, user string, want int, within time.Duration) int {
+	deadline := time.Now().Add(within)
+	for {
+		n := 0
+		for _, c := range state(t, user).Conns {
+			if c.Open {
+				n++
+			}
+		}
+		if n == want || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// serverSeqs lists, per server socket in the order they opened, the seqs it
+// received.
+func serverSeqs(t *testing.T, user string) [][]int {
+	conns := state(t, user).Conns
+	slices.SortFunc(conns, func(a, b connState) int { return int(a.ID - b.ID) })
+	var out [][]int
+	for _, c := range conns {
+		var seqs []int
+		for _, r := range c.Received {
+			var m struct {
+				Channel string
+				Seq     int
+			}
+			if json.Unmarshal([]byte(r), &m) == nil && m.Channel == "seq" {
+				seqs = append(seqs, m.Seq)
+			}
+		}
+		out = append(out, seqs)
+	}
+	return out
+}
+
+func ints(v js.Value) []int {
+	out := make([]int, v.Length())
+	for i := range out {
+		out[i] = v.Index(i).Int()
+	}
+	return out
+}
