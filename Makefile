@@ -7,7 +7,7 @@ WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint deps clean bench FORCE
+.PHONY: all build serve test test-native test-browser lint deps clean bench chaos FORCE
 
 all: build
 
@@ -58,6 +58,17 @@ node_modules/reconnecting-websocket/package.json: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "make bench needs npm (Debian: apt-get install npm)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+## chaos: long seeded fault runs, natively (CHAOS_STEPS faults) and in
+## Chromium (CHAOS_BROWSER_STEPS faults); both print their table. Replay a
+## failure with the seed it printed: make chaos CHAOS_SEED=...
+CHAOS_STEPS ?= 400
+CHAOS_BROWSER_STEPS ?= 220
+CHAOS_SEED ?= $(shell date +%s)
+chaos: deps build $(BIN)/kiss-websocket
+	$(NATIVE) $(GO) test -race -count=1 -run '^TestChaos$$' -v -timeout 20m ./core/ \
+		-chaos.steps=$(CHAOS_STEPS) -chaos.seed=$(CHAOS_SEED)
+	KISS_CHAOS_STEPS=$(CHAOS_BROWSER_STEPS) KISS_CHAOS_SEED=$(CHAOS_SEED) ./scripts/test-browser.sh -run '^TestChaos$$' -v
 
 ## deps: what the browser tests need (Chromium, wasmbrowsertest)
 deps: $(BIN)/wasmbrowsertest

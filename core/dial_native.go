@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -32,7 +33,8 @@ func (d NativeDialer) Dial(ctx context.Context, url string) (Conn, error) {
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, err
+			// Not err: it quotes the URL, token included.
+			return nil, fmt.Errorf("kiss.websocket: dial abandoned: %w", context.Cause(ctx))
 		}
 		return nil, &CloseError{Code: CodeAbnormal}
 	}

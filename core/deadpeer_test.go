@@ -1,0 +1,163 @@
+//go:build !js
+
+package core_test
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+// stamped is an event with the time the client delivered it.
+type stamped struct {
+	kind  core.EventKind
+	close *core.CloseError
+	at    time.Time
+}
+
+// stampedEvents collects events with their time; next consumes them.
+type stampedEvents chan stamped
+
+func (s stampedEvents) add(ev core.Event) {
+	if ev.Kind == core.EventMessage {
+		return
+	}
+	select {
+	case s <- stamped{kind: ev.Kind, close: ev.Close, at: time.Now()}:
+	default: // a test that stopped reading does not block the client
+	}
+}
+
+// next skips to the next event of kind.
+func (s stampedEvents) next(t *testing.T, kind core.EventKind) stamped {
+	t.Helper()
+	timeout := time.After(wait)
+	for {
+		select {
+		case ev := <-s:
+			if ev.kind == kind {
+				return ev
+			}
+		case <-timeout:
+			t.Fatalf("no %v within %v", kind, wait)
+		}
+	}
+}
+
+func ms(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+
+func spread(ds []time.Duration) string {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return "min " + ms(s[0]).String() + ", median " + ms(s[len(s)/2]).String() + ", max " + ms(s[len(s)-1]).String()
+}
+
+// TestDeadPeerIsDetectedAndLeftOnSchedule measures, through a proxy that
+// stops forwarding while keeping TCP up (a half-open peer), how long the
+// client takes to declare the socket dead (within heartbeat timeout +
+// delay; KissJS then waited about 60 s more for a closing handshake) and,
+// once the network is back, to be open again (within one reconnection
+// delay plus its jitter).
+func TestDeadPeerIsDetectedAndLeftOnSchedule(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := proxied(t, e)
+	evs := make(stampedEvents, 1024)
+	c := core.New(core.Options{Dialer: core.NativeDialer{HTTPClient: e.hc}, URL: viaProxy(e, p),
+		CheckToken: e.check, OnEvent: evs.add})
+	t.Cleanup(func() { shutdown(t, c) })
+	cfg := core.Defaults()
+	cfg.Heartbeat = core.Heartbeat{Enabled: true, Delay: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
+	cfg.Reconnection.Delay, cfg.Reconnection.Delta = 100*time.Millisecond, 0.5
+	cfg.Reconnection.MaxAttempts = math.MaxInt
+	cfg.ConnectTimeout = 300 * time.Millisecond
+	hb, rc := cfg.Heartbeat, cfg.Reconnection
+	maxWait := rc.NextDelay(1, 0.999999) // one delay with the most jitter
+	const slack = 150 * time.Millisecond
+
+	if r := result(t, start(t, c, cfg), wait); r != core.ResultOpened {
+		t.Fatalf("first attempt: %v", r)
+	}
+	var detected, reopened []time.Duration
+	var phases []string
+	for round := range 4 {
+		// Let the heartbeat run for a while, at a different phase each round.
+		eventually(t, wait, "a pong", func() bool { return c.Stats().RTT > 0 })
+		time.Sleep(time.Duration(round) * 37 * time.Millisecond)
+		stalled := time.Now()
+		p.Stall(true)
+		ev := evs.next(t, core.EventDisconnected)
+		if ev.close == nil || ev.close.Code != core.CodeNotResponding {
+			t.Fatalf("disconnected by %v, want the heartbeat timeout", ev.close)
+		}
+		took := ev.at.Sub(stalled)
+		detected = append(detected, took)
+		if took < hb.Timeout-50*time.Millisecond || took > hb.Timeout+hb.Delay+slack {
+			t.Errorf("round %d: dead peer detected after %v, want %v to %v", round, ms(took), hb.Timeout, hb.Timeout+hb.Delay)
+		}
+		// Attempts made while the network is still down hang and time out;
+		// the network comes back at a different point of their cycle.
+		time.Sleep(2*hb.Timeout + time.Duration(round)*110*time.Millisecond)
+		back := time.Now()
+		p.Stall(false)
+		state := c.State() // connecting: a hung attempt completes; reconnecting: the next one is due
+		ev = evs.next(t, core.EventReconnected)
+		took = ev.at.Sub(back)
+		reopened = append(reopened, took)
+		phases = append(phases, state.String()+" "+ms(took).String())
+		if took > maxWait+slack {
+			t.Errorf("round %d: open again %v after the network came back, want at most %v (+%v)", round, ms(took), maxWait, slack)
+		}
+	}
+	t.Logf("heartbeat %v/%v, reconnection delay %v + up to %v jitter:\n"+
+		"  dead peer detected after the stall began: %v (bound %v)\n"+
+		"  open again after the stall ended:         %v (bound %v + %v); state when it ended, time: %v",
+		hb.Delay, hb.Timeout, rc.Delay, maxWait-rc.Delay, spread(detected), hb.Timeout+hb.Delay, spread(reopened), maxWait, slack, phases)
+}
+
+// TestHungHandshakeIsAbandonedAfterConnectTimeout measures, through a
+// proxy that accepts TCP connections and never answers, how long each
+// attempt hangs before the client gives up on it.
+func TestHungHandshakeIsAbandonedAfterConnectTimeout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p := proxied(t, e)
+	evs := make(stampedEvents, 1024)
+	c := core.New(core.Options{Dialer: core.NativeDialer{HTTPClient: e.hc}, URL: viaProxy(e, p),
+		CheckToken: e.check, OnEvent: evs.add, Rand: func() float64 { return 0 }})
+	t.Cleanup(func() { shutdown(t, c) })
+	cfg := fast()
+	cfg.ConnectTimeout = 250 * time.Millisecond
+	cfg.Reconnection.MaxAttempts = math.MaxInt
+	if r := result(t, start(t, c, cfg), wait); r != core.ResultOpened {
+		t.Fatalf("first attempt: %v", r)
+	}
+	p.HoldHandshakes(true)
+	p.Drop()
+	var hung []time.Duration
+	for range 4 {
+		began := evs.next(t, core.EventReconnecting)
+		ev := evs.next(t, core.EventClose)
+		if ev.close.Code != core.CodeAbnormal || ev.close.Reason != "CONNECT_TIMEOUT" {
+			t.Fatalf("attempt ended with %v, want 1006 CONNECT_TIMEOUT", ev.close)
+		}
+		took := ev.at.Sub(began.at)
+		hung = append(hung, took)
+		if took < cfg.ConnectTimeout || took > cfg.ConnectTimeout+150*time.Millisecond {
+			t.Errorf("attempt abandoned after %v, want %v", ms(took), cfg.ConnectTimeout)
+		}
+	}
+	back := time.Now()
+	p.HoldHandshakes(false)
+	ev := evs.next(t, core.EventReconnected)
+	t.Logf("connectTimeout %v: hung attempts abandoned after %v; open again %v after the network came back (delay %v)",
+		cfg.ConnectTimeout, spread(hung), ms(ev.at.Sub(back)), cfg.Reconnection.Delay)
+	// The drop (1006, no reason) asks about the token once; the timeouts,
+	// which are no refused upgrade, do not.
+	if n := e.checks.Load(); n != 1 {
+		t.Errorf("%d token checks, want 1", n)
+	}
+}
