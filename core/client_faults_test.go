@@ -678,3 +678,20 @@ func TestDeadSocketIsDroppedBeforeTheNextDial(t *testing.T) {
 		t.Fatalf("%d sockets alive at once on the client", n)
 	}
 }
+
+func TestFramePastTheReadLimitClosesWith1009AndReconnects(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	c := e.client(t, rec, func(o *core.Options) { o.Dialer = core.NativeDialer{HTTPClient: e.hc, ReadLimit: 1 << 10} })
+	connected(t, c, rec, fast())
+	e.srv.SendRaw(e.user, []byte(`{"channel":"big","pad":"`+strings.Repeat("x", 2<<10)+`"}`), false)
+	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting, core.EventReconnected)
+	if g[0].Close == nil || g[0].Close.Code != 1009 {
+		t.Fatalf("close %v", g[0])
+	}
+	e.srv.SendRaw(e.user, []byte(`{"channel":"after"}`), false)
+	if m := waitFor(t, rec, core.EventMessage, wait); m.channel != "after" {
+		t.Fatalf("next message %v", m)
+	}
+}

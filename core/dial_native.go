@@ -97,6 +97,10 @@ func closeErrorOf(err error) *CloseError {
 	if errors.As(err, &ce) {
 		return &CloseError{Code: int(ce.Code), Reason: ce.Reason, WasClean: true}
 	}
+	if errors.Is(err, websocket.ErrMessageTooBig) {
+		// we closed it with 1009: a frame past ReadLimit (not a token matter)
+		return &CloseError{Code: int(websocket.StatusMessageTooBig), Reason: "MESSAGE_TOO_BIG"}
+	}
 	return &CloseError{Code: CodeAbnormal}
 }
 

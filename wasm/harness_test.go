@@ -138,6 +138,9 @@ func (p *page) cleanup() {
 			p.t.Errorf("the token appeared in console output: %q", strings.ReplaceAll(line, p.token, "<TOKEN>"))
 		}
 	}
+	if st, err := p.evalErr(`JSON.stringify(T.kiss.websocket.stats() || {})`); err == nil && strings.Contains(st.String(), p.token) {
+		p.t.Error("the token appeared in stats()")
+	}
 	_, _ = p.evalErr(`try { T.kiss.websocket.close(); } catch (e) {}`)
 	p.frame.Call("remove")
 }
