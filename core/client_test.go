@@ -331,14 +331,7 @@ func TestGoAwayWithRefusalReconnectsAfterTheRestart(t *testing.T) {
 	e.srv.GoAway(150 * time.Millisecond) // a restart: refused with 503 for 150 ms
 	waitFor(t, rec, core.EventServerGone, wait)
 	waitFor(t, rec, core.EventReconnected, wait)
-	for _, g := range rec.all() {
-		if g.Kind == core.EventUnusableToken || g.Kind == core.EventConnectionLost {
-			t.Fatalf("a restart must not stop the client; events:%s", rec.dump())
-		}
-	}
-	if n := e.checks.Load(); n != 1 {
-		t.Fatalf("%d token checks, want 1 for the outage", n)
-	}
+	keptGoingWithOneCheck(t, e, rec, "a restart")
 }
 
 func TestRefusedUpgradeWithRevokedTokenIsUnusable(t *testing.T) {
@@ -410,14 +403,7 @@ func TestTokenCheckNetworkErrorKeepsReconnectingAndChecksOnce(t *testing.T) {
 	}
 	e.srv.RefuseUpgrades(0, 0)
 	waitFor(t, rec, core.EventReconnected, wait)
-	for _, g := range rec.all() {
-		if g.Kind == core.EventUnusableToken || g.Kind == core.EventConnectionLost {
-			t.Fatalf("a failed token check must not stop the client; events:%s", rec.dump())
-		}
-	}
-	if n := e.checks.Load(); n != 1 {
-		t.Fatalf("%d token checks in one outage, want 1", n)
-	}
+	keptGoingWithOneCheck(t, e, rec, "a failed token check")
 }
 
 func TestDropIsDisconnectedThenReconnectingThenReconnected(t *testing.T) {
@@ -646,4 +632,18 @@ func TestOfflineHoldsAttemptsUntilOnline(t *testing.T) {
 	}
 	c.Kick() // online
 	expect(t, rec, wait, core.EventReconnecting, core.EventReconnected)
+}
+
+// keptGoingWithOneCheck fails unless the outage behind us neither stopped
+// the client nor checked the token more than once.
+func keptGoingWithOneCheck(t *testing.T, e *kissEnv, rec *recorder, what string) {
+	t.Helper()
+	for _, g := range rec.all() {
+		if g.Kind == core.EventUnusableToken || g.Kind == core.EventConnectionLost {
+			t.Fatalf("%s must not stop the client; events:%s", what, rec.dump())
+		}
+	}
+	if n := e.checks.Load(); n != 1 {
+		t.Fatalf("%d token checks in one outage, want 1", n)
+	}
 }

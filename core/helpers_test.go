@@ -88,32 +88,16 @@ func (e *kissEnv) check(ctx context.Context) core.TokenStatus {
 	e.mu.Lock()
 	base, sess := e.checkBase, e.sess
 	e.mu.Unlock()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/checkTokenValidity", nil)
-	if err != nil {
-		return core.TokenUnknown
-	}
-	req.Header.Set("Authorization", "Bearer "+sess.Token)
-	resp, err := e.hc.Do(req)
-	if err != nil {
-		return core.TokenUnknown
-	}
-	resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return core.TokenValid
-	case http.StatusUnauthorized:
-		return core.TokenUnusable
-	case 498:
-	default:
-		return core.TokenUnknown
+	if st := validity(ctx, e.hc, base, sess.Token); st != tokenExpired {
+		return st
 	}
 	body, _ := json.Marshal(map[string]string{"refreshToken": sess.RefreshToken})
-	req, err = http.NewRequestWithContext(ctx, http.MethodPost, base+"/refreshToken", strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/refreshToken", strings.NewReader(string(body)))
 	if err != nil {
 		return core.TokenUnknown
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = e.hc.Do(req)
+	resp, err := e.hc.Do(req)
 	if err != nil {
 		return core.TokenUnknown
 	}
@@ -129,6 +113,33 @@ func (e *kissEnv) check(ctx context.Context) core.TokenStatus {
 	e.sess = fresh
 	e.mu.Unlock()
 	return core.TokenRefreshed
+}
+
+// tokenExpired is what validity answers for a 498: the caller refreshes.
+const tokenExpired core.TokenStatus = -1
+
+// validity asks GET /checkTokenValidity with the bearer token: 200 valid,
+// 401 unusable, 498 tokenExpired, a network error or anything else unknown.
+func validity(ctx context.Context, hc *http.Client, base, token string) core.TokenStatus {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/checkTokenValidity", nil)
+	if err != nil {
+		return core.TokenUnknown
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return core.TokenUnknown
+	}
+	resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return core.TokenValid
+	case http.StatusUnauthorized:
+		return core.TokenUnusable
+	case 498:
+		return tokenExpired
+	}
+	return core.TokenUnknown
 }
 
 // client returns a client of this server whose events go to rec. The jitter

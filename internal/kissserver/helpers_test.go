@@ -101,8 +101,8 @@ func (ts *testServer) do(t *testing.T, method, path, bearer, body string) (int, 
 	return ts.sendReq(t, req)
 }
 
-// sendReq sends req and returns status and body.
-func (ts *testServer) sendReq(t *testing.T, req *http.Request) (int, string) {
+// answer sends req and returns the response and its body.
+func answer(t *testing.T, ts *testServer, req *http.Request) (*http.Response, string) {
 	t.Helper()
 	resp, err := ts.hs.Client().Do(req)
 	if err != nil {
@@ -113,7 +113,14 @@ func (ts *testServer) sendReq(t *testing.T, req *http.Request) (int, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, string(b)
+	return resp, string(b)
+}
+
+// sendReq sends req and returns status and body.
+func (ts *testServer) sendReq(t *testing.T, req *http.Request) (int, string) {
+	t.Helper()
+	resp, body := answer(t, ts, req)
+	return resp.StatusCode, body
 }
 
 // sendText writes a text frame.

@@ -3,7 +3,6 @@
 package kissserver_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -67,21 +66,6 @@ func headerLines(resp *http.Response) []string {
 		out = append(out, k+": "+strings.Join(vs, ", "))
 	}
 	return out
-}
-
-// answer sends req and returns the response and its body.
-func answer(t *testing.T, ts *testServer, req *http.Request) (*http.Response, string) {
-	t.Helper()
-	resp, err := ts.hs.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
 }
 
 // Only the page's own host and the configured patterns may open a socket:
