@@ -9,10 +9,13 @@ const (
 	// FramePong is the text frame "pong" exactly: it answers our heartbeat and
 	// is swallowed (never published, never given to hooks).
 	FramePong FrameKind = iota
-	// FrameMessage is a JSON object whose "channel", if any, is a string.
+	// FrameMessage is any JSON value KissJS publishes: an object whose
+	// "channel", if any, is a string, an array, a number, a string (the JSON
+	// string "pong", quotes included, is a message) or a boolean. Only an
+	// object can carry a channel; the others go to "*" subscribers alone.
 	FrameMessage
-	// FrameMalformed is anything else: binary, not UTF-8, not JSON, null, an
-	// array or scalar, or a non-string channel. It is counted and logged.
+	// FrameMalformed is what KissJS drops: binary, not UTF-8, not JSON, null,
+	// or an object whose channel is not a string. It is counted and logged.
 	FrameMalformed
 )
 
@@ -33,8 +36,12 @@ func Classify(text bool, data []byte) (kind FrameKind, channel []byte, reason st
 		return FrameMalformed, nil, "not JSON"
 	}
 	i := skipSpace(data, 0)
-	if data[i] != '{' {
-		return FrameMalformed, nil, "JSON is not an object"
+	switch data[i] {
+	case 'n':
+		return FrameMalformed, nil, "null"
+	case '{':
+	default:
+		return FrameMessage, nil, "" // an array or a scalar: no channel
 	}
 	channel, ok := topLevelChannel(data, i+1)
 	if !ok {
@@ -121,8 +128,10 @@ func skipValue(data []byte, i int) int {
 	}
 }
 
-// maxDepth bounds nesting so a hostile frame cannot exhaust the stack.
-const maxDepth = 512
+// maxDepth bounds nesting so a hostile frame cannot exhaust the stack. It is
+// encoding/json's bound; JSON.parse in the browser takes deeper values still,
+// but a frame nested 10000 deep is no message any KissJS server sends.
+const maxDepth = 10000
 
 // validJSON reports whether data is one JSON value (RFC 8259) with optional
 // surrounding whitespace. It is ours rather than encoding/json's so the wasm
