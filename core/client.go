@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -21,6 +22,12 @@ type Options struct {
 	OnEvent func(Event)
 	// Log receives diagnostics (malformed frames); it never gets a token.
 	Log func(msg string)
+	// Session, if set, names the session (the user) a message is sent in.
+	// A queued message goes out only on a socket of the session it was
+	// queued in: when the session changes, the outbox is discarded, counted
+	// in Stats.Discarded and logged once. It is called with the client's
+	// lock held (at Send and at every attempt): it must not call the client.
+	Session func() string
 	// Rand returns a uniform number in [0,1) for the jitter; tests fix it.
 	Rand func() float64
 }
@@ -55,6 +62,9 @@ type Client struct {
 	last         CloseError
 	refused      uint64
 	outbox       Outbox
+	session      string // of the messages in the outbox
+	discarded    uint64
+	opening      Opening // the socket of the latest attempt (Opener dialers)
 	events       []Event
 	draining     bool
 	// dialed is closed once the latest socket is settled: its dial ended
@@ -159,12 +169,37 @@ func (c *Client) Send(msg []byte) error {
 		c.cnt.out(len(msg))
 		return nil
 	}
+	c.sessionLocked(c.currentSession())
 	err := c.outbox.Push(msg)
 	if err != nil {
 		c.refused++
 	}
 	c.mu.Unlock()
 	return err
+}
+
+func (c *Client) currentSession() string {
+	if c.opts.Session == nil {
+		return ""
+	}
+	return c.opts.Session()
+}
+
+// sessionLocked makes s the session of the outbox. Messages queued in
+// another session are discarded: KissJS lost them, and sending user A's
+// message on user B's socket would be worse.
+func (c *Client) sessionLocked(s string) {
+	if s == c.session {
+		return
+	}
+	if n := c.outbox.Len(); n > 0 {
+		for c.outbox.Len() > 0 {
+			c.outbox.Pop()
+		}
+		c.discarded += uint64(n)
+		c.opts.Log("kiss.websocket: the session changed: discarded " + strconv.Itoa(n) + " queued message(s) of the previous session")
+	}
+	c.session = s
 }
 
 // Close is close(): a definitive close (4003) with no reconnection. It does
@@ -207,7 +242,7 @@ func (c *Client) Stats() Stats {
 	s := Stats{
 		State: c.state, Attempt: c.attempt, Attempts: c.attempts,
 		LastCloseCode: c.last.Code, LastCloseReason: c.last.Reason, LastCloseClean: c.last.WasClean,
-		RTT: c.rtt, Queued: c.outbox.Len(), QueuedBytes: c.outbox.Bytes(), Refused: c.refused,
+		RTT: c.rtt, Queued: c.outbox.Len(), QueuedBytes: c.outbox.Bytes(), Refused: c.refused, Discarded: c.discarded,
 		FramesIn: c.cnt.framesIn.Load(), FramesOut: c.cnt.framesOut.Load(),
 		BytesIn: c.cnt.bytesIn.Load(), BytesOut: c.cnt.bytesOut.Load(), Dropped: c.cnt.dropped.Load(),
 	}
@@ -275,8 +310,51 @@ func (c *Client) connectLocked() <-chan Result {
 	c.wg.Add(1)
 	prev, done := c.dialed, make(chan struct{})
 	c.dialed = done
-	go c.dial(ctx, h, c.cfg.ConnectTimeout, prev, done)
+	connect := c.connectFunc(h)
+	if _, ok := c.opts.Dialer.(Opener); ok {
+		prev = nil // connectFunc dropped the previous socket already
+	}
+	go c.dial(ctx, h, c.cfg.ConnectTimeout, prev, done, connect)
 	return res
+}
+
+// connectFunc returns what the attempt's goroutine runs to get its socket.
+// With an Opener the socket is created here and now, the previous one
+// dropped first (never two at once), and the session of the socket read
+// at the same moment as its token.
+func (c *Client) connectFunc(h *connHandler) func(context.Context) (Conn, string, error) {
+	o, ok := c.opts.Dialer.(Opener)
+	if !ok {
+		return func(ctx context.Context) (Conn, string, error) {
+			c.mu.Lock()
+			s := c.currentSession()
+			c.mu.Unlock()
+			url, err := c.opts.URL()
+			if err != nil {
+				return nil, s, err
+			}
+			conn, err := c.opts.Dialer.Dial(ctx, url)
+			return conn, s, err
+		}
+	}
+	if c.opening != nil {
+		c.opening.Abort()
+		c.opening = nil
+	}
+	s := c.currentSession()
+	url, err := c.opts.URL()
+	var op Opening
+	if err == nil {
+		op, err = o.Open(url)
+	}
+	if err != nil {
+		return func(context.Context) (Conn, string, error) { return nil, s, err }
+	}
+	c.opening = op
+	return func(ctx context.Context) (Conn, string, error) {
+		conn, err := op.Wait(ctx)
+		return conn, s, err
+	}
 }
 
 // reconnectLocked starts an automatic attempt and reports it.
@@ -286,7 +364,8 @@ func (c *Client) reconnectLocked(delay time.Duration) {
 	c.events = append(c.events, Event{Kind: EventReconnecting, Attempt: c.attempt, Delay: delay, Result: res})
 }
 
-func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration, prev, done chan struct{}) {
+func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration, prev, done chan struct{},
+	connect func(context.Context) (Conn, string, error)) {
 	defer c.wg.Done()
 	defer close(done)
 	// A superseded dial may still hold a half-made socket; let it drop that
@@ -304,11 +383,7 @@ func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration
 		defer t.Stop()
 		defer cancel(nil)
 	}
-	var conn Conn
-	url, err := c.opts.URL()
-	if err == nil {
-		conn, err = c.opts.Dialer.Dial(ctx, url)
-	}
+	conn, session, err := connect(ctx)
 	c.mu.Lock()
 	if h.gen != c.gen {
 		c.mu.Unlock()
@@ -322,15 +397,16 @@ func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration
 		c.flushEvents()
 		return
 	}
-	c.opened(h, conn)
+	c.opened(h, conn, session)
 }
 
 // opened runs the open sequence with c.mu held and releases it: flush the
 // outbox, resolve the attempt, report, start the heartbeat, then let frames in.
-func (c *Client) opened(h *connHandler, conn Conn) {
+func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	c.cancel()
 	c.cancel = nil
 	c.conn, c.state = conn, StateOpen
+	c.sessionLocked(session)
 	for c.state == StateOpen && h.gen == c.gen {
 		msg, ok := c.outbox.Pop()
 		if !ok {
@@ -389,9 +465,13 @@ func (c *Client) dead(gen uint64) {
 	dropped := make(chan struct{})
 	c.dialed = dropped
 	c.closedLocked(h, &CloseError{Code: CodeNotResponding, Reason: "SERVER_NOT_RESPONDING"})
-	c.flushEvents()
+	// Dropped before the events go out: a subscriber that calls init() on
+	// EVT_DISCONNECTED must not get a second socket beside this one.
+	c.mu.Unlock()
 	conn.Abort()
 	close(dropped)
+	c.mu.Lock()
+	c.flushEvents()
 }
 
 // closedLocked decides what a socket's end means, as KissJS does, with our

@@ -16,6 +16,25 @@ type Dialer interface {
 	Dial(ctx context.Context, url string) (Conn, error)
 }
 
+// Opener is a Dialer whose socket exists from the moment its attempt
+// starts, as in KissJS, which creates its WebSocket inside init() and, on a
+// reconnection, before it publishes EVT_RECONNECTING (a subscriber sees the
+// new socket at readyState 0). The client calls Open with its lock held,
+// before it reports the attempt, so Open (and Options.URL) must not block
+// or call back into the client. The client then waits on its own goroutine.
+type Opener interface {
+	Open(url string) (Opening, error)
+}
+
+// Opening is a socket whose handshake is under way.
+type Opening interface {
+	// Wait returns once the socket is open, as Dialer.Dial does.
+	Wait(ctx context.Context) (Conn, error)
+	// Abort drops the socket now, open or not; it may be called more than
+	// once, and after Wait returned.
+	Abort()
+}
+
 // Conn is one open socket.
 type Conn interface {
 	// Serve starts handing frames and the final close to h. The client calls it

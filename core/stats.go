@@ -61,6 +61,7 @@ type Stats struct {
 	QueuedBytes     int    //
 	Dropped         uint64 // malformed frames from the server
 	Refused         uint64 // sends refused because the outbox was full
+	Discarded       uint64 // queued messages discarded because the session changed
 }
 
 // counters are bumped on the frame path without the client's lock.

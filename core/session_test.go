@@ -1,0 +1,229 @@
+//go:build !js
+
+package core_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+// sessionOf returns an Options mod whose Session reads *name under mu.
+func sessionOf(mu *sync.Mutex, name *string) func(*core.Options) {
+	return func(o *core.Options) {
+		o.Session = func() string {
+			mu.Lock()
+			defer mu.Unlock()
+			return *name
+		}
+	}
+}
+
+// queuedWhileDown drops the connection, refuses the next upgrades and sends
+// msgs while the client waits to reconnect.
+func queuedWhileDown(t *testing.T, e *kissEnv, rec *recorder, c *core.Client, msgs ...string) {
+	t.Helper()
+	e.srv.RefuseUpgrades(503, 0)
+	e.srv.DropAll()
+	waitFor(t, rec, core.EventDisconnected, wait)
+	for _, m := range msgs {
+		if err := c.Send([]byte(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// A logs out while the socket is down, B logs in: A's queued messages must
+// not go out on B's socket (KissJS lost them; sending them as B is worse).
+func TestSessionSwitchDiscardsTheOutbox(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	var mu sync.Mutex
+	who := "alice"
+	c := e.client(t, rec, sessionOf(&mu, &who))
+	connected(t, c, rec, fast())
+	queuedWhileDown(t, e, rec, c, `{"from":"alice","n":1}`, `{"from":"alice","n":2}`)
+
+	bob := e.srv.Login("bob")
+	e.mu.Lock()
+	e.sess = bob
+	e.mu.Unlock()
+	mu.Lock()
+	who = "bob"
+	mu.Unlock()
+	e.srv.RefuseUpgrades(0, 0)
+	waitFor(t, rec, core.EventReconnected, wait)
+	if err := c.Send([]byte(`{"from":"bob"}`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, wait, "bob's message at the server", func() bool { return len(e.srv.Received("bob")) >= 1 })
+	if got := e.srv.Received("bob"); len(got) != 1 || got[0] != `{"from":"bob"}` {
+		t.Fatalf("bob's socket received %q", got)
+	}
+	if got := e.srv.Received("alice"); len(got) != 0 {
+		t.Fatalf("alice's messages went out: %q", got)
+	}
+	if s := c.Stats(); s.Discarded != 2 || s.Queued != 0 {
+		t.Fatalf("stats %+v, want 2 discarded", s)
+	}
+	var warned []string
+	for _, l := range rec.logLines() {
+		if strings.Contains(l, "discarded") {
+			warned = append(warned, l)
+		}
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "2 queued") || strings.Contains(warned[0], "alice") {
+		t.Fatalf("warnings %q, want one that counts 2 and names no one", warned)
+	}
+}
+
+// A message queued in A, then one in B while still down: only B's goes out.
+func TestSendInANewSessionDiscardsTheOldOnesAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	var mu sync.Mutex
+	who := "alice"
+	c := e.client(t, rec, sessionOf(&mu, &who))
+	connected(t, c, rec, fast())
+	queuedWhileDown(t, e, rec, c, `"a1"`)
+	mu.Lock()
+	who = "alice-again" // a new login of the same user name is still a new session
+	mu.Unlock()
+	if err := c.Send([]byte(`"a2"`)); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Stats(); s.Discarded != 1 || s.Queued != 1 {
+		t.Fatalf("stats %+v, want 1 discarded and 1 queued", s)
+	}
+	e.srv.RefuseUpgrades(0, 0)
+	waitFor(t, rec, core.EventReconnected, wait)
+	eventually(t, wait, "a2 at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
+	if got := e.srv.Received(e.user); len(got) != 1 || got[0] != `"a2"` {
+		t.Fatalf("server received %q", got)
+	}
+}
+
+// The same session (a refreshed token of the same user) keeps its outbox.
+func TestSameSessionKeepsTheOutbox(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	var mu sync.Mutex
+	who := "alice"
+	c := e.client(t, rec, sessionOf(&mu, &who))
+	connected(t, c, rec, fast())
+	queuedWhileDown(t, e, rec, c, `"kept"`)
+	e.mu.Lock()
+	e.sess = e.srv.Login(e.user) // a new token for the same user
+	e.mu.Unlock()
+	e.srv.RefuseUpgrades(0, 0)
+	waitFor(t, rec, core.EventReconnected, wait)
+	eventually(t, wait, "the queued message at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
+	if s := c.Stats(); s.Discarded != 0 {
+		t.Fatalf("stats %+v, want nothing discarded", s)
+	}
+}
+
+// openerDialer is an Opener over the native dialer: Open records the socket
+// being made (as the browser's new WebSocket does) and dials in the
+// background; log is shared with the event recorder's order.
+type openerDialer struct {
+	inner core.NativeDialer
+	mu    sync.Mutex
+	log   []string
+}
+
+func (d *openerDialer) note(s string) {
+	d.mu.Lock()
+	d.log = append(d.log, s)
+	d.mu.Unlock()
+}
+
+func (d *openerDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+	return d.inner.Dial(ctx, url)
+}
+
+func (d *openerDialer) Open(url string) (core.Opening, error) {
+	d.note("open")
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &opening{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(o.done)
+		o.conn, o.err = d.inner.Dial(ctx, url)
+	}()
+	return o, nil
+}
+
+type opening struct {
+	done   chan struct{}
+	cancel context.CancelFunc
+	conn   core.Conn
+	err    error
+	once   sync.Once
+}
+
+func (o *opening) Wait(ctx context.Context) (core.Conn, error) {
+	select {
+	case <-o.done:
+		return o.conn, o.err
+	case <-ctx.Done():
+		o.Abort()
+		return nil, ctx.Err()
+	}
+}
+
+func (o *opening) Abort() {
+	o.once.Do(func() {
+		o.cancel()
+		go func() {
+			<-o.done
+			if o.conn != nil {
+				o.conn.Abort()
+			}
+		}()
+	})
+}
+
+// With an Opener the socket exists before Start returns and, on a
+// reconnection, before EVT_RECONNECTING is reported, as in KissJS.
+func TestOpenerMakesTheSocketBeforeTheAttemptIsReported(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	d := &openerDialer{inner: core.NativeDialer{HTTPClient: e.hc}}
+	c := e.client(t, rec, func(o *core.Options) {
+		o.Dialer = d
+		inner := o.OnEvent
+		o.OnEvent = func(ev core.Event) {
+			d.note(ev.Kind.String())
+			inner(ev)
+		}
+	})
+	res := start(t, c, fast())
+	d.mu.Lock()
+	first := strings.Join(d.log, ",")
+	d.mu.Unlock()
+	if first != "open" {
+		t.Fatalf("after Start: %q, want the socket made already", first)
+	}
+	if r := result(t, res, wait); r != core.ResultOpened {
+		t.Fatalf("first attempt: %v", r)
+	}
+	expect(t, rec, wait, core.EventConnected)
+	e.srv.DropAll()
+	expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting, core.EventReconnected)
+	d.mu.Lock()
+	got := strings.Join(d.log, ",")
+	d.mu.Unlock()
+	if !strings.HasPrefix(got, "open,EVT_CONNECTED,close,EVT_DISCONNECTED,open,EVT_RECONNECTING,EVT_RECONNECTED") {
+		t.Fatalf("order %q", got)
+	}
+	if e.srv.MaxSockets(e.user) != 1 {
+		t.Fatalf("the server saw %d sockets at once", e.srv.MaxSockets(e.user))
+	}
+}
