@@ -26,6 +26,7 @@ import (
 
 	"github.com/kissjs/kiss-websocket/internal/faultproxy"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
+	"github.com/kissjs/kiss-websocket/internal/recorder"
 )
 
 func main() {
@@ -122,6 +123,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer proxy.Close()
 		handler = withProxy(handler, proxy)
+		rec, err := recorder.New()
+		if err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+		defer rec.Close()
+		handler = withRecorder(handler, rec)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
