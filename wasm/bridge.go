@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,60 +20,75 @@ import (
 type bridge struct {
 	kiss    safejs.Value
 	rt      safejs.Value
-	sess    session
+	sess    *session
 	client  *core.Client
 	release []func()
 
 	mu        sync.Mutex
 	cfg       core.Config
-	ports     bool
-	url       string // of the attempt in progress; never logged
+	cfgV      safejs.Value // the page's config object: the loader builds the URL from it
+	url       string       // of the attempt in progress; never logged
 	closers   []safejs.Value
 	listening bool
 	unlisten  []func()
 }
 
 func newBridge(kiss, rt safejs.Value) *bridge {
-	b := &bridge{kiss: kiss, rt: rt, sess: session{kiss: kiss}}
+	b := &bridge{kiss: kiss, rt: rt, sess: &session{kiss: kiss, rt: rt}}
 	b.client = core.New(core.Options{
 		Dialer:     browserDialer{rt: rt},
 		URL:        b.nextURL,
 		CheckToken: b.checkToken,
+		Session:    b.sess.id,
 		OnEvent:    b.onEvent,
-		Log:        func(msg string) { _, _ = rt.Call("warn", msg) },
+		Log:        func(msg string) { _, _ = rt.Call("warn", strings.TrimPrefix(msg, "kiss.websocket: ")) },
 	})
 	return b
 }
 
+// nextURL asks the loader, which builds the URL for init() too (it creates
+// the socket before the wasm is ready).
 func (b *bridge) nextURL() (string, error) {
 	b.mu.Lock()
-	cfg, ports := b.cfg, b.ports
+	cfgV := b.cfgV
 	b.mu.Unlock()
-	u := core.SocketURL(b.sess.base(cfg, ports), b.sess.token())
+	v, err := b.rt.Call("url", cfgV)
+	if err != nil {
+		return "", err
+	}
+	u, err := v.String()
+	if err != nil {
+		return "", err
+	}
 	b.mu.Lock()
 	b.url = u
 	b.mu.Unlock()
 	return u, nil
 }
 
+// checkToken runs after a 1006 with an empty reason. A socket URL that
+// carries no token (a socketUrl not ending in "token=", e.g. a third-party
+// feed) makes it a network failure: the token is offered to no one.
 func (b *bridge) checkToken(ctx context.Context) core.TokenStatus {
 	b.mu.Lock()
-	u := b.url
+	u, cfg := b.url, b.cfg
 	b.mu.Unlock()
+	if cfg.SocketURL != "" && !strings.HasSuffix(cfg.SocketURL, "token=") {
+		return core.TokenUnknown
+	}
 	return b.sess.check(ctx, u)
 }
 
 // impl builds the object the loader calls.
 func (b *bridge) impl() (safejs.Value, error) {
 	fns := map[string]func(args []safejs.Value) any{
-		"init":       b.init,
-		"send":       b.send,
-		"close":      func([]safejs.Value) any { return b.close() },
-		"reconnect":  func([]safejs.Value) any { b.client.Kick(); return nil },
-		"stats":      func([]safejs.Value) any { return b.stats() },
-		"state":      func([]safejs.Value) any { return b.client.State().String() },
-		"readyState": b.readyState,
-		"debug":      b.debug,
+		"init":      b.init,
+		"send":      b.send,
+		"close":     func([]safejs.Value) any { return b.close() },
+		"reconnect": func([]safejs.Value) any { b.client.Kick(); return nil },
+		"stats":     func([]safejs.Value) any { return b.stats() },
+		"state":     func([]safejs.Value) any { return b.client.State().String() },
+		"debug":     b.debug,
 	}
 	ctor, err := global("Object")
 	if err != nil {
@@ -100,29 +116,29 @@ func (b *bridge) impl() (safejs.Value, error) {
 // on a goroutine.
 func (b *bridge) init(args []safejs.Value) any {
 	cfgV, resolve, reject := arg(args, 0), arg(args, 1), arg(args, 2)
-	raw, ports, err := readConfig(b.rt, cfgV)
+	raw, _, err := readConfig(b.rt, cfgV)
 	var cfg core.Config
 	if err == nil {
 		cfg, err = core.Decode(raw)
 	}
 	if err != nil {
-		_, _ = reject.Invoke(jsError("TypeError", err.Error()))
+		b.rejectInit(reject, err)
 		return nil
 	}
 	b.mu.Lock()
-	prevCfg, prevPorts := b.cfg, b.ports
-	b.cfg, b.ports = cfg, ports
+	prevCfg, prevCfgV := b.cfg, b.cfgV
+	b.cfg, b.cfgV = cfg, cfgV
 	b.mu.Unlock()
 	res, err := b.client.Start(cfg)
 	if err != nil {
-		_, _ = reject.Invoke(jsError("TypeError", err.Error()))
+		b.rejectInit(reject, err)
 		return nil
 	}
 	r := <-peek(res)
 	if r.ignored {
 		// KissJS returns early without reading the config.
 		b.mu.Lock()
-		b.cfg, b.ports = prevCfg, prevPorts
+		b.cfg, b.cfgV = prevCfg, prevCfgV
 		b.mu.Unlock()
 		_, _ = resolve.Invoke(safejs.Undefined())
 		return nil
@@ -131,6 +147,13 @@ func (b *bridge) init(args []safejs.Value) any {
 	b.listen()
 	go func() { _, _ = resolve.Invoke(resultValue(<-r.ch)) }()
 	return nil
+}
+
+// rejectInit rejects init with a TypeError, and closes the socket the
+// loader made for it while the wasm was loading: nothing was sent on it.
+func (b *bridge) rejectInit(reject safejs.Value, err error) {
+	_, _ = b.rt.Call("discard")
+	_, _ = reject.Invoke(jsError("TypeError", err.Error()))
 }
 
 type peeked struct {
@@ -210,14 +233,6 @@ func (b *bridge) settleClosers() {
 	for _, r := range cs {
 		_, _ = r.Invoke(safejs.Undefined())
 	}
-}
-
-func (b *bridge) readyState([]safejs.Value) any {
-	n := b.client.State().ReadyState()
-	if n < 0 {
-		return safejs.Undefined()
-	}
-	return n
 }
 
 // onEvent publishes a client event through the loader (kiss.pubsub, hooks).
@@ -338,6 +353,7 @@ func (b *bridge) stats() any {
 		"queuedBytes":     s.QueuedBytes,
 		"dropped":         float64(s.Dropped) + num("dropped"),
 		"refused":         float64(s.Refused),
+		"discarded":       float64(s.Discarded),
 	}
 }
 

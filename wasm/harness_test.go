@@ -57,6 +57,12 @@ const kissFixture = `const kiss = {
   session: {
     host: %HOST%, secure: false,
     getToken: function () { return T.token; },
+    getUserId: function () { return T.userId; },
+    // As KissJS: close() only when the socket is not closed already.
+    reset: function () {
+      if (kiss.websocket.connection.readyState !== WebSocket.CLOSED) kiss.websocket.close();
+      T.token = ""; T.userId = "";
+    },
     logout: function () { T.loggedOut = (T.loggedOut || 0) + 1; }
   },
   pubsub: {
@@ -90,7 +96,10 @@ func newPage(t *testing.T, o pageOpts) *page {
 	pages++
 	p.user = strings.ReplaceAll(t.Name(), "/", "_") + "-" + strconv.Itoa(pages)
 	p.token = login(t, p.user)
-	html := "<!doctype html><meta charset=utf-8><script>" + consoleCapture + "</script>"
+	// The token is there before any script runs, as a logged-in KissJS
+	// page has it in localStorage: init() on a cold page reads it at once.
+	html := "<!doctype html><meta charset=utf-8><script>" + consoleCapture + "\nT.token = " + jsString(p.token) +
+		"; T.userId = " + jsString(p.user) + ";</script>"
 	if o.kissjs {
 		html += "<script>" + strings.ReplaceAll(kissFixture, "%HOST%", jsString(serverHost())) + "</script>"
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 	"github.com/kissjs/kiss-websocket/core"
@@ -12,17 +13,25 @@ import (
 
 // session bridges kiss.session (when the page has KissJS) or localStorage and
 // location (when it does not). The token is read at every attempt and never
-// logged: it only travels in the socket URL and the Authorization header.
+// logged: it only travels in the socket URL and the Authorization header, and
+// only to the origins KissJS itself gives it to.
 type session struct {
 	kiss safejs.Value
+	rt   safejs.Value
+
+	mu sync.Mutex
+	// A token our own refresh gave is the same session as the one it
+	// replaced (the same user): refreshed maps it to that session's id.
+	refreshed, refreshedID string
 }
 
 const (
 	tokenKey   = "session-token"
 	refreshKey = "session-refresh-token"
+	userKey    = "session-userId"
 )
 
-func (s session) obj() safejs.Value {
+func (s *session) obj() safejs.Value {
 	v, err := s.kiss.Get("session")
 	if err != nil || !isObject(v) {
 		return safejs.Undefined()
@@ -30,17 +39,41 @@ func (s session) obj() safejs.Value {
 	return v
 }
 
-// token returns kiss.session.getToken() or localStorage["session-token"].
-func (s session) token() string {
+// token returns kiss.session.getToken() or localStorage["session-token"], as
+// the loader reads it for the socket URL.
+func (s *session) token() string {
+	v, err := s.rt.Call("token")
+	if err != nil {
+		return ""
+	}
+	t, _ := v.String()
+	return t
+}
+
+// id names the session a message is queued in (core.Options.Session): the
+// KissJS user (kiss.session.getUserId(), else localStorage["session-userId"])
+// on a KissJS page, otherwise the token, where a token our refresh gave
+// counts as the session of the token it replaced.
+func (s *session) id() string {
 	if sess := s.obj(); isObject(sess) {
-		if fn, err := sess.Get("getToken"); err == nil && isFunc(fn) {
-			if v, err := sess.Call("getToken"); err == nil && typeOf(v) == safejs.TypeString {
-				t, _ := v.String()
-				return t
+		if fn, err := sess.Get("getUserId"); err == nil && isFunc(fn) {
+			if v, err := sess.Call("getUserId"); err == nil && typeOf(v) == safejs.TypeString {
+				u, _ := v.String()
+				return "user:" + u
 			}
 		}
+		return "user:" + storageGet(userKey)
 	}
-	return storageGet(tokenKey)
+	return s.tokenID(s.token())
+}
+
+func (s *session) tokenID(tok string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tok != "" && tok == s.refreshed {
+		return s.refreshedID
+	}
+	return "token:" + tok
 }
 
 func storageGet(key string) string {
@@ -62,37 +95,31 @@ func storageSet(key, value string) {
 	}
 }
 
-// base returns the socket address before the token: socketUrl, else KissJS's
-// kiss.session.getWebsocketHost() (unless the config names ports), else one
-// built from kiss.session.secure/host or from location.
-func (s session) base(cfg core.Config, ports bool) string {
-	if cfg.SocketURL != "" {
-		return cfg.SocketURL
-	}
+// checkBase is where /checkTokenValidity and /refreshToken go: on a KissJS
+// page, kiss.session.host as KissJS asks it (relative to the page when it is
+// empty; https unless kiss.session.secure is false when it names no scheme);
+// without KissJS, the origin the socket URL already gives the token to.
+func (s *session) checkBase(socketURL string) (string, bool) {
 	sess := s.obj()
-	secure, host := false, ""
-	if isObject(sess) {
-		if fn, err := sess.Get("getWebsocketHost"); err == nil && isFunc(fn) && !ports {
-			if v, err := sess.Call("getWebsocketHost"); err == nil && typeOf(v) == safejs.TypeString {
-				h, _ := v.String()
-				return h + "/?token="
-			}
-		}
-		secure = true // KissJS's default, even on an http page
-		if v, err := sess.Get("secure"); err == nil && !v.IsUndefined() {
-			secure, _ = v.Truthy()
-		}
-		host, _ = getString(sess, "host")
-	}
-	loc, _ := global("location")
 	if !isObject(sess) {
-		proto, _ := getString(loc, "protocol")
-		secure = proto == "https:"
+		o := httpBase(socketURL)
+		return o, o != ""
 	}
-	if host == "" {
-		host, _ = getString(loc, "host")
+	host, _ := getString(sess, "host")
+	switch {
+	case host == "":
+		return "", true
+	case strings.Contains(host, "://"):
+		return strings.TrimRight(host, "/"), true
 	}
-	return core.DefaultBase(secure, host, cfg.Port, cfg.SSLPort)
+	secure := true
+	if v, err := sess.Get("secure"); err == nil && !v.IsUndefined() {
+		secure, _ = v.Truthy()
+	}
+	if secure {
+		return "https://" + host, true
+	}
+	return "http://" + host, true
 }
 
 // httpBase turns the socket address into the HTTP origin of the token
@@ -113,9 +140,9 @@ func httpBase(socketURL string) string {
 // check asks GET /checkTokenValidity once per outage. Only an explicit 401 is
 // an unusable token; a network error is not (KissJS logged users out when the
 // server was merely down). 498 refreshes the token and goes on.
-func (s session) check(ctx context.Context, socketURL string) core.TokenStatus {
-	origin := httpBase(socketURL)
-	if origin == "" {
+func (s *session) check(ctx context.Context, socketURL string) core.TokenStatus {
+	origin, ok := s.checkBase(socketURL)
+	if !ok {
 		return core.TokenUnknown
 	}
 	status, ok := fetchStatus(ctx, origin+"/checkTokenValidity", "GET", s.token(), "")
@@ -134,7 +161,7 @@ func (s session) check(ctx context.Context, socketURL string) core.TokenStatus {
 
 // refresh uses kiss.session.getNewToken() when KissJS is there, else POST
 // /refreshToken with the stored refresh token.
-func (s session) refresh(ctx context.Context, origin string) core.TokenStatus {
+func (s *session) refresh(ctx context.Context, origin string) core.TokenStatus {
 	if sess := s.obj(); isObject(sess) {
 		if fn, err := sess.Get("getNewToken"); err == nil && isFunc(fn) {
 			p, err := sess.Call("getNewToken")
@@ -147,8 +174,10 @@ func (s session) refresh(ctx context.Context, origin string) core.TokenStatus {
 			return core.TokenRefreshed
 		}
 	}
-	rt := storageGet(refreshKey)
-	body := `{"refreshToken":` + quote(rt) + `}`
+	body, err := jsonBody("refreshToken", storageGet(refreshKey))
+	if err != nil {
+		return core.TokenUnknown
+	}
 	status, ok, res := fetchJSON(ctx, origin+"/refreshToken", body)
 	switch {
 	case !ok:
@@ -163,14 +192,26 @@ func (s session) refresh(ctx context.Context, origin string) core.TokenStatus {
 	if !ok1 || !ok2 {
 		return core.TokenUnknown
 	}
+	id := s.tokenID(s.token())
+	s.mu.Lock()
+	s.refreshed, s.refreshedID = tok, id // the same user: the outbox stays
+	s.mu.Unlock()
 	storageSet(tokenKey, tok)
 	storageSet(refreshKey, ref)
 	return core.TokenRefreshed
 }
 
-func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return `"` + r.Replace(s) + `"`
+// jsonBody is JSON.stringify({key: value}): exact JSON for any string.
+func jsonBody(key, value string) (string, error) {
+	j, err := global("JSON")
+	if err != nil {
+		return "", err
+	}
+	v, err := j.Call("stringify", map[string]any{key: value})
+	if err != nil {
+		return "", err
+	}
+	return v.String()
 }
 
 // fetchStatus runs fetch and returns the HTTP status; ok=false on a network error.

@@ -11,15 +11,19 @@ import (
 	"github.com/kissjs/kiss-websocket/core"
 )
 
-// browserDialer opens the page's own WebSocket. Frames never come to Go:
-// the loader's onmessage handles them, and Go hears only open, close and the
-// pong that answers its ping.
+// browserDialer opens the page's own WebSocket, through the loader, which
+// creates it (or adopts the one init() made while the wasm was loading) and
+// makes it kiss.websocket.connection. Frames never come to Go: the loader's
+// onmessage handles them, and Go hears only open, close and the pong that
+// answers its ping. It is a core.Opener: the socket exists from the moment
+// the attempt starts, as in KissJS.
 type browserDialer struct {
 	rt safejs.Value
 }
 
-// sock is one browser WebSocket, implementing core.Conn.
+// sock is one browser WebSocket, implementing core.Opening and core.Conn.
 type sock struct {
+	rec     safejs.Value // the loader's record of the socket: {ws, ...}
 	ws      safejs.Value
 	rt      safejs.Value
 	opened  chan struct{}
@@ -36,17 +40,17 @@ type sock struct {
 var pongFrame = []byte("pong")
 
 func (d browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
-	ctor, err := global("WebSocket")
+	op, err := d.Open(url)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := ctor.New(url)
-	if err != nil {
-		// an invalid URL throws SyntaxError: retrying will not help, but the
-		// reason keeps it from passing for a refused token.
-		return nil, &core.CloseError{Code: core.CodeAbnormal, Reason: "INVALID_URL"}
-	}
-	s := &sock{ws: ws, rt: d.rt, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
+	return op.Wait(ctx)
+}
+
+// Open runs with the client's lock held: it only calls JavaScript, which
+// calls back into Go later, from events.
+func (d browserDialer) Open(url string) (core.Opening, error) {
+	s := &sock{rt: d.rt, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
 	var once sync.Once
 	onOpen, rel1, err1 := newFunc(func(safejs.Value, []safejs.Value) any {
 		once.Do(func() { close(s.opened) })
@@ -66,16 +70,28 @@ func (d browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) 
 		return nil
 	})
 	s.release = []func(){rel1, rel2, rel3}
-	for _, e := range []error{err1, err2, err3, ws.Set("onopen", onOpen), ws.Set("onclose", onClose)} {
+	for _, e := range []error{err1, err2, err3} {
 		if e != nil {
-			s.Abort()
+			s.releaseFuncs()
 			return nil, e
 		}
 	}
-	if _, err := d.rt.Call("attach", ws, onPong); err != nil {
-		s.Abort()
-		return nil, err
+	rec, err := d.rt.Call("open", url, onOpen, onClose, onPong)
+	if err == nil {
+		s.rec = rec
+		s.ws, err = rec.Get("ws")
 	}
+	if err != nil {
+		s.releaseFuncs()
+		// an invalid URL throws SyntaxError: retrying will not help, but the
+		// reason keeps it from passing for a refused token.
+		return nil, &core.CloseError{Code: core.CodeAbnormal, Reason: "INVALID_URL"}
+	}
+	return s, nil
+}
+
+// Wait returns once the socket is open, or how it failed.
+func (s *sock) Wait(ctx context.Context) (core.Conn, error) {
 	select {
 	case <-s.opened:
 		return s, nil
@@ -89,6 +105,12 @@ func (d browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) 
 	case <-ctx.Done():
 		s.Abort()
 		return nil, ctx.Err()
+	}
+}
+
+func (s *sock) releaseFuncs() {
+	for _, r := range s.release {
+		r()
 	}
 }
 
@@ -141,12 +163,8 @@ func (s *sock) detach() {
 	s.mu.Lock()
 	s.unsent = unsent
 	s.mu.Unlock()
-	_ = s.ws.Set("onopen", nil)
-	_ = s.ws.Set("onclose", nil)
-	_, _ = s.rt.Call("detach", s.ws)
-	for _, r := range s.release {
-		r()
-	}
+	_, _ = s.rt.Call("detach", s.rec)
+	s.releaseFuncs()
 }
 
 func (s *sock) Serve(h core.Handler) {
@@ -158,7 +176,7 @@ func (s *sock) Serve(h core.Handler) {
 		h.HandleClose(early)
 		return
 	}
-	_, _ = s.rt.Call("live", s.ws)
+	_, _ = s.rt.Call("live", s.rec)
 }
 
 // errNotOpen keeps a frame the browser would drop silently (socket closing)
@@ -174,7 +192,7 @@ func (s *sock) WriteText(data []byte) error {
 	if string(data) == "ping" {
 		_, _ = s.rt.Call("awaitPong")
 	}
-	_, err := s.rt.Call("send", s.ws, string(data))
+	_, err := s.rt.Call("send", s.rec, string(data))
 	return err
 }
 
@@ -191,7 +209,7 @@ func (s *sock) Unsent() [][]byte {
 }
 
 func (s *sock) readUnsent() [][]byte {
-	v, err := s.rt.Call("unsent", s.ws)
+	v, err := s.rt.Call("unsent", s.rec)
 	if err != nil {
 		return nil
 	}
@@ -215,7 +233,7 @@ func (s *sock) readUnsent() [][]byte {
 }
 
 func (s *sock) Close(code int, reason string) error {
-	_, _ = s.rt.Call("closing", s.ws)
+	_, _ = s.rt.Call("closing", s.rec)
 	_, err := s.ws.Call("close", code, reason)
 	return err
 }

@@ -33,6 +33,7 @@
   // S is the state shared with Go for the socket of the moment.
   var S = {
     ws: null,
+    pre: null, // the socket init() made before the wasm was ready, until Go adopts it
     recv: false, // Go finished the open sequence: dispatch frames
     live: false, // outbox flushed: send straight to the socket
     early: [], // frames that arrived before recv
@@ -97,18 +98,23 @@
       warn("dropped a frame that is not JSON");
       return;
     }
-    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    if (v === null) {
       S.dropped++;
-      warn("dropped a frame that is not a JSON object");
+      warn("dropped a frame that is JSON null");
       return;
     }
-    var channel = v.channel;
-    if (channel !== undefined && typeof channel !== "string") {
-      S.dropped++;
-      warn("dropped a frame whose channel is not a string");
-      return;
+    // As KissJS: any JSON value is published on value.channel; an array, a
+    // number, a string or a boolean has none, so only "*" sees it.
+    var channel;
+    if (typeof v === "object") {
+      channel = v.channel;
+      if (channel !== undefined && typeof channel !== "string") {
+        S.dropped++;
+        warn("dropped a frame whose channel is not a string");
+        return;
+      }
+      v.websocket = true;
     }
-    v.websocket = true;
     publish(channel, v);
     hook("onmessage", ev);
   }
@@ -124,32 +130,133 @@
   var encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
   function utf8Length(s) { return encoder ? encoder.encode(s).length : s.length * 3; }
 
-  // rt is what Go calls; it never sees frames.
+  // The socket URL, as KissJS builds it: socketUrl, else the session's
+  // websocket host, with the token appended (URL-encoded) only when the
+  // address ends with "token=". It lives here, not in Go: init() creates the
+  // socket at once, as KissJS does, also while the wasm is still loading.
+  function socketURL(cfg) {
+    var base = cfg && typeof cfg.socketUrl === "string" && cfg.socketUrl !== "" ? cfg.socketUrl : defaultBase(cfg || {});
+    return /token=$/.test(base) ? base + escapeQuery(token()) : base;
+  }
+
+  function defaultBase(cfg) {
+    var sess = k.session, ports = cfg.port != null || cfg.sslPort != null;
+    var secure, host = "";
+    if (sess && typeof sess === "object") {
+      if (!ports && typeof sess.getWebsocketHost === "function") {
+        var h = sess.getWebsocketHost();
+        if (typeof h === "string") return h + "/?token=";
+      }
+      secure = sess.secure === undefined ? true : !!sess.secure; // KissJS's default, even on an http page
+      if (typeof sess.host === "string") host = sess.host;
+    } else {
+      secure = location.protocol === "https:";
+    }
+    if (!host) host = location.host;
+    var port = secure ? cfg.sslPort : cfg.port;
+    if (typeof port !== "number") port = secure ? 443 : 80;
+    var named = host.charAt(0) === "[" ? host.indexOf("]:") >= 0 : host.split(":").length === 2;
+    if (!named && port > 0) {
+      if (host.indexOf(":") >= 0 && host.charAt(0) !== "[") host = "[" + host + "]";
+      host += ":" + port;
+    }
+    return (secure ? "wss://" : "ws://") + host + "/?token=";
+  }
+
+  // escapeQuery leaves only RFC 3986 unreserved characters.
+  function escapeQuery(s) {
+    return encodeURIComponent(s).replace(/[!'()*]/g, function (c) { return "%" + c.charCodeAt(0).toString(16).toUpperCase(); });
+  }
+
+  // token is kiss.session.getToken() or localStorage["session-token"]; it is
+  // read at every attempt and never logged.
+  function token() {
+    var sess = k.session;
+    if (sess && typeof sess.getToken === "function") {
+      var t = sess.getToken();
+      if (typeof t === "string") return t;
+    }
+    try {
+      var v = localStorage.getItem("session-token");
+      return typeof v === "string" ? v : "";
+    } catch (e) { return ""; }
+  }
+
+  // makeSocket creates the socket of the moment: connection is the browser's
+  // WebSocket itself, as in KissJS. Open and close are recorded, so a socket
+  // made before Go was there tells Go what it missed.
+  function makeSocket(url) {
+    var sock = new WebSocket(url);
+    var r = { ws: sock, opened: false, closed: null, open: null, close: null, prev: ws.connection };
+    sock.onopen = function () { r.opened = true; if (r.open) r.open(); };
+    sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); };
+    sock.onmessage = onFrame;
+    S.ws = sock; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = null; S.unacked = [];
+    ws.connection = sock;
+    return r;
+  }
+
+  function detach(r) {
+    var sock = r.ws;
+    sock.onopen = null; sock.onclose = null; sock.onmessage = null;
+    r.open = null; r.close = null;
+    if (S.ws !== sock) return;
+    S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = [];
+  }
+
+  // preOpen is init() while the wasm loads: the handshake overlaps the
+  // download. Go adopts the socket, or closes it if it rejects the config.
+  function preOpen(config) {
+    if (S.pre && !S.pre.closed) return; // KissJS: a socket is already there
+    try { S.pre = makeSocket(socketURL(config)); } catch (e) { S.pre = null; } // Go reports the bad URL
+  }
+
+  // discardPre closes a socket made for an init() that was then rejected:
+  // nothing was sent on it, and connection is what it was before.
+  function discardPre() {
+    var r = S.pre;
+    if (!r) return;
+    S.pre = null;
+    detach(r);
+    try { r.ws.close(); } catch (e) { /* already closing */ }
+    if (ws.connection === r.ws) ws.connection = r.prev;
+  }
+
+  function later_(fn) { Promise.resolve().then(fn); }
+
+  // rt is what Go calls; it never sees frames. A socket is passed as the
+  // record open() returned.
   var rt = {
-    attach: function (ws, pong) {
-      S.ws = ws; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = pong; S.unacked = [];
-      ws.onmessage = onFrame;
+    url: socketURL,
+    token: token,
+    // open adopts the socket init() made before the wasm was ready, or makes
+    // one; what it already went through reaches Go after this call returns.
+    open: function (url, onOpen, onClose, onPong) {
+      var r = S.pre;
+      S.pre = null;
+      if (!r) r = makeSocket(url);
+      r.open = onOpen; r.close = onClose; S.pong = onPong;
+      if (r.opened) later_(function () { if (r.open) r.open(); });
+      if (r.closed) later_(function () { if (r.close) r.close(r.closed); });
+      return r;
     },
-    live: function (ws) {
-      if (S.ws !== ws) return;
+    discard: discardPre,
+    live: function (r) {
+      if (S.ws !== r.ws) return;
       S.recv = true; S.live = true;
       var early = S.early;
       S.early = [];
       for (var i = 0; i < early.length; i++) dispatch(early[i]);
     },
-    closing: function (ws) { if (S.ws === ws) S.live = false; },
-    detach: function (ws) {
-      ws.onmessage = null;
-      if (S.ws !== ws) return;
-      S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = [];
-    },
-    send: function (ws, s) { track(ws, s); },
+    closing: function (r) { if (S.ws === r.ws) S.live = false; },
+    detach: detach,
+    send: function (r, s) { track(r.ws, s); },
     // unsent returns, oldest first, the frames whose bytes were still
     // buffered (pings excluded); the last one may have been cut mid-frame.
-    unsent: function (ws) {
+    unsent: function (r) {
       var out = [];
-      if (S.ws !== ws) return out;
-      var left = ws.bufferedAmount;
+      if (S.ws !== r.ws) return out;
+      var left = r.ws.bufferedAmount;
       for (var i = S.unacked.length - 1; i >= 0 && left > 0; i--) {
         var s = S.unacked[i];
         left -= utf8Length(s);
@@ -218,20 +325,14 @@
     return s;
   }
 
-  var connection = {};
-  Object.defineProperty(connection, "readyState", {
-    enumerable: false,
-    get: function () {
-      if (impl) return impl.readyState();
-      return initCalled ? 0 : undefined;
-    }
-  });
-
   var api = {
     init: function (config) {
       if (k.context && k.context.ws === "no") return Promise.resolve(undefined);
-      if (!initCalled) { initCalled = true; ws.connection = connection; }
-      if (!impl) return later("init", [config], true);
+      initCalled = true;
+      if (!impl) {
+        if (!failure) preOpen(config);
+        return later("init", [config], true);
+      }
       return new Promise(function (resolve, reject) { impl.init(config === undefined ? {} : config, resolve, reject); });
     },
     send: function (jsonData) {
@@ -299,6 +400,7 @@
   function fail(e) {
     failure = new Error("kiss.websocket: failed to load " + wasmURL + ": " + (e && e.message ? e.message : e));
     rejectReady(failure);
+    discardPre(); // nothing would ever run the socket init() made
     var q = queue;
     queue = [];
     for (var i = 0; i < q.length; i++) {

@@ -1,0 +1,171 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The tests in this file pin down where our build must behave exactly as
+// KissJS does (KISSJS.md): the frames it publishes, the socket it exposes
+// and when it creates it.
+
+func TestEveryJSONValueIsPublishedAsKissJSDoes(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	p.eval(`T.star = []; T.hooked = [];`)
+	if _, err := p.await(`kiss.websocket.init({heartbeat: {enabled: false}, onmessage: function (ev) { T.hooked.push(ev.data); }})`); err != nil {
+		t.Fatal(err)
+	}
+	// "*" sees every publish; from here on only messages come.
+	p.eval(`kiss.pubsub.subscribe("*", function (v) { T.star.push(JSON.stringify(v) + "|" + (v !== null && typeof v === "object" ? v.websocket : "-")); });`)
+	p.eval(`T.before = kiss.websocket.stats().dropped`)
+	frames := []string{`[1,{"channel":"in"}]`, `42`, `"pong"`, `"text"`, `true`, `{"a":1}`, `{"channel":"c","x":1}`}
+	want := []string{`[1,{"channel":"in"}]|true`, `42|-`, `"pong"|-`, `"text"|-`, `true|-`, `{"a":1,"websocket":true}|true`, `{"channel":"c","x":1,"websocket":true}|true`}
+	raw(t, p.user, "pong", false) // the heartbeat answer: swallowed
+	for _, f := range frames {
+		raw(t, p.user, f, false)
+	}
+	p.waitTrue("T.hooked.length === "+strconv.Itoa(len(frames)), 5*time.Second)
+	if got := stringsOf(p.eval("T.star")); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("published to *:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := stringsOf(p.eval("T.hooked")); strings.Join(got, "\n") != strings.Join(frames, "\n") {
+		t.Fatalf("onmessage got %q", got)
+	}
+	// Only the object with a channel is published on it; the rest on none.
+	if n := p.count("c"); n != 1 {
+		t.Fatalf("channel c published %d times; events %v", n, p.events())
+	}
+	if n := p.count("<none>"); n != len(frames)-1 {
+		t.Fatalf("%d published without a channel, want %d; events %v", n, len(frames)-1, p.events())
+	}
+	if n := p.eval("kiss.websocket.stats().dropped - T.before").Int(); n != 0 {
+		t.Fatalf("%d dropped", n)
+	}
+}
+
+func TestConnectionIsTheBrowserWebSocket(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
+		t.Fatal(err)
+	}
+	p.eval(`T.own = []; T.sock = kiss.websocket.connection;
+		T.sock.addEventListener("message", function (e) { T.own.push(e.data); });`)
+	checks := map[string]string{
+		"kiss.websocket.connection instanceof WebSocket":                        "true",
+		"kiss.websocket.connection.readyState === WebSocket.OPEN":               "true",
+		"kiss.websocket.connection.url.indexOf('/?token=') > 0":                 "true",
+		"kiss.websocket.connection.protocol":                                    "",
+		"typeof kiss.websocket.connection.bufferedAmount":                       "number",
+		"kiss.websocket.connection.url.indexOf(" + jsString(serverHost()) + ")": "5",
+	}
+	for expr, want := range checks {
+		if got := p.eval("String(" + expr + ")").String(); got != want {
+			t.Errorf("%s = %s, want %s", expr, got, want)
+		}
+	}
+	// A frame the page sends on the socket itself goes out as in KissJS, and
+	// the page's own listener sees every frame, the heartbeat's pong too.
+	p.eval(`kiss.websocket.connection.send(JSON.stringify({channel: "direct", n: 1}));`)
+	p.waitEvent("direct", 1, 5*time.Second)
+	raw(t, p.user, "pong", false)
+	p.waitTrue(`T.own.indexOf("pong") >= 0 && T.own.some(function (d) { return d.indexOf("direct") >= 0; })`, 5*time.Second)
+	if got := state(t, p.user).Received; len(got) != 1 || !strings.Contains(got[0], "direct") {
+		t.Fatalf("the server received %q", got)
+	}
+
+	// On a reconnection the new socket exists before EVT_RECONNECTING.
+	p.eval(`T.seen = [];
+		kiss.pubsub.subscribe("EVT_RECONNECTING", function () {
+			var c = kiss.websocket.connection;
+			T.seen.push((c !== T.sock) + ":" + (c instanceof WebSocket) + ":" + c.readyState);
+		});`)
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
+	if got := p.eval(`T.seen.join(",")`).String(); !strings.HasPrefix(got, "true:true:0") {
+		t.Fatalf("at EVT_RECONNECTING the socket was %q, want a new WebSocket at readyState 0", got)
+	}
+	if p.eval("kiss.websocket.connection === T.sock || T.sock.readyState !== WebSocket.CLOSED").Bool() {
+		t.Fatal("connection still the old socket, or the old one not closed")
+	}
+}
+
+// On a cold page init() creates the socket at once, while the wasm loads,
+// and the wasm adopts it: one socket, the handshake overlapping the download.
+func TestColdPageCreatesTheSocketInsideInit(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true, before: `
+		T.cold = kiss.websocket.stats() === undefined;
+		T.p = kiss.websocket.init(` + fast + `);
+		T.sock = kiss.websocket.connection;
+		T.isWS = T.sock instanceof WebSocket;
+		T.rs = T.sock.readyState;
+		T.again = kiss.websocket.init(` + fast + `);
+		T.same = kiss.websocket.connection === T.sock;
+	`})
+	if !p.eval("T.cold").Bool() {
+		t.Skip("the wasm was ready before the loader's next script ran")
+	}
+	if !p.eval("T.isWS && T.rs === 0 && T.same").Bool() {
+		t.Fatalf("inside a cold init: WebSocket %v, readyState %v, same on a second init %v",
+			p.eval("T.isWS"), p.eval("T.rs"), p.eval("T.same"))
+	}
+	if v, err := p.await("T.p"); err != nil || !v.Equal(trueValue()) {
+		t.Fatalf("init: %v %v", v, err)
+	}
+	if v, err := p.await("T.again"); err != nil || !v.IsUndefined() {
+		t.Fatalf("second init: %v %v, want undefined (a socket was there)", v, err)
+	}
+	if !p.eval("kiss.websocket.connection === T.sock && T.sock.readyState === 1").Bool() {
+		t.Fatal("the wasm did not adopt the socket init() made")
+	}
+	if s := state(t, p.user); s.Upgrades != 1 {
+		t.Fatalf("%d upgrades, want 1", s.Upgrades)
+	}
+	p.eval(`kiss.websocket.send({channel: "adopted"})`)
+	p.waitEvent("adopted", 1, 5*time.Second)
+}
+
+// An init() the wasm then rejects leaves no socket open and sent nothing.
+func TestColdInvalidInitClosesItsSocket(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true, before: `
+		T.cold = kiss.websocket.stats() === undefined;
+		T.p = kiss.websocket.init({reconnection: {delay: -1}}).then(function () { return "resolved"; }, function (e) { return e.name + ": " + e.message; });
+		T.sock = kiss.websocket.connection;
+	`})
+	if !p.eval("T.cold").Bool() {
+		t.Skip("the wasm was ready before the loader's next script ran")
+	}
+	v, err := p.await("T.p")
+	if err != nil || !strings.HasPrefix(v.String(), "TypeError") || !strings.Contains(v.String(), "reconnection.delay") {
+		t.Fatalf("init: %v %v, want a TypeError naming reconnection.delay", v, err)
+	}
+	p.waitTrue("T.sock instanceof WebSocket && T.sock.readyState === WebSocket.CLOSED", 5*time.Second)
+	if got := p.eval("String(kiss.websocket.connection.readyState)").String(); got != "undefined" {
+		t.Fatalf("connection after a rejected init: readyState %s, want {} as before", got)
+	}
+	eventuallyTrue(t, 5*time.Second, "the server to see the socket gone", func() bool {
+		for _, c := range state(t, p.user).Conns {
+			if c.Open {
+				return false
+			}
+		}
+		return true
+	})
+	if got := state(t, p.user).Received; len(got) != 0 {
+		t.Fatalf("sent on a rejected init's socket: %q", got)
+	}
+}
+
+func eventuallyTrue(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
