@@ -7,7 +7,7 @@ WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint deps clean bench chaos FORCE
+.PHONY: all build serve test test-native test-browser lint typecheck deps clean bench chaos FORCE
 
 all: build
 
@@ -32,8 +32,8 @@ $(BIN)/kiss-websocket: FORCE
 serve: build $(BIN)/kiss-websocket
 	./$(BIN)/kiss-websocket -addr 127.0.0.1:8080 -web $(WEB)
 
-## test: every test, native and in Chromium
-test: lint test-native test-browser
+## test: every test, native and in Chromium, and the TypeScript declarations
+test: lint typecheck test-native test-browser
 
 # The demo page test drives Chromium against the built wasm: it runs with the
 # browser tests, not here.
@@ -45,7 +45,7 @@ test-browser: deps build $(BIN)/kiss-websocket
 
 ## bench: Go benchmarks of core, then Chromium through raw WebSocket,
 ## reconnecting-websocket and ours (bench/); prints the table, updates BENCHMARKS.md
-bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/reconnecting-websocket/package.json
+bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/.installed
 	@./scripts/ensure-chromium.sh
 	@mkdir -p out
 	set -o pipefail; $(NATIVE) $(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./core | tee out/bench-go.txt
@@ -54,10 +54,16 @@ bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/reconnecting-websoc
 $(BIN)/bench: FORCE
 	$(NATIVE) $(GO) build -o $@ ./bench
 
-node_modules/reconnecting-websocket/package.json: package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make bench needs npm (Debian: apt-get install npm)"; exit 1; }
+# One npm ci for every dev dependency (reconnecting-websocket for bench,
+# typescript for typecheck); npm ci wipes node_modules, so the stamp comes after.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make bench and make test need npm (Debian: apt-get install npm)"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+## typecheck: web/kiss-websocket.d.ts against a page's use of it (web/types-test)
+typecheck: node_modules/.installed
+	./node_modules/.bin/tsc -p web/types-test
 
 ## chaos: long seeded fault runs, natively (CHAOS_STEPS faults) and in
 ## Chromium (CHAOS_BROWSER_STEPS faults); both print their table. Replay a

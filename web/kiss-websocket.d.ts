@@ -10,6 +10,13 @@ export type KissWebsocketEvent =
   | "EVT_UNUSABLE_TOKEN"
   | "EVT_SERVER_GONE";
 
+/**
+ * What on()/off() take: an event name, a channel or "*". Channels may start
+ * with "EVT_" too (KissJS's own "EVT_DB_UPDATE:<modelId>"), so any string goes;
+ * the event names are listed for completion.
+ */
+export type KissWebsocketTopic = KissWebsocketEvent | "*" | (string & {});
+
 export interface KissWebsocketConfig {
   /** Socket URL; the token is appended (URL-encoded) only when it ends with "token=". */
   socketUrl?: string;
@@ -79,9 +86,15 @@ export interface KissWebsocketStats {
   dropped: number;
   /** Sends refused because the outbox was full. */
   refused: number;
+  /** Queued messages discarded because the session (the user) changed before they could be sent. */
+  discarded: number;
 }
 
-/** A JSON message from the server, as published on its channel. */
+/**
+ * A JSON object message from the server, as published on its channel (with
+ * websocket = true). Arrays (websocket = true as well), numbers, strings and
+ * booleans are published too, on no channel: only "*" subscribers see them.
+ */
 export interface KissWebsocketMessage {
   channel?: string;
   websocket: true;
@@ -89,22 +102,33 @@ export interface KissWebsocketMessage {
 }
 
 export interface KissWebsocket {
-  /** {} before the first init, then an object whose readyState is live. */
-  readonly connection: { readonly readyState?: 0 | 1 | 2 | 3 };
+  /**
+   * The browser's WebSocket of the moment, as in KissJS: created inside
+   * init() and, on a reconnection, before EVT_RECONNECTING; a new one for each
+   * attempt, so read it again rather than keep it.
+   *
+   * Before the first init() it is `{}`, not a WebSocket (its readyState is
+   * undefined, `instanceof WebSocket` is false); it is typed as WebSocket for
+   * what pages do with it after init().
+   */
+  readonly connection: WebSocket;
   /** Resolves true (opened), false (the attempt failed) or undefined (nothing to do); rejects only for invalid config. */
   init(config?: KissWebsocketConfig): Promise<boolean | undefined>;
-  /** Sends JSON.stringify(data); queued while not open. Throws for values JSON cannot carry and when the outbox is full. */
+  /** Sends JSON.stringify(data); queued while not open. Throws before init(), a TypeError for values JSON cannot carry (undefined, a function, a BigInt, a cycle), a RangeError past outbox.maxBytes, and an Error when the outbox is full. */
   send(data: unknown): void;
-  /** Definitive close (4003, no reconnection); resolves once closed. */
+  /** Definitive close (4003, no reconnection); resolves once closed. Throws before init(). */
   close(): Promise<void>;
   /** Reconnect now when waiting between attempts, or one more round after giving up. */
   reconnect(): void;
   readonly state: KissWebsocketState;
   /** undefined until the wasm is ready. */
   stats(): KissWebsocketStats | undefined;
-  /** For pages without kiss.pubsub: subscribe to an event, a channel or "*". */
-  on(event: KissWebsocketEvent | string, fn: (data: any) => void): (data: any) => void;
-  off(event: KissWebsocketEvent | string, fn: (data: any) => void): void;
+  /**
+   * For pages without kiss.pubsub: subscribe to an event, a channel or "*".
+   * "*" also gets the messages that have no channel, as with kiss.pubsub.
+   */
+  on(event: KissWebsocketTopic, fn: (data: any) => void): (data: any) => void;
+  off(event: KissWebsocketTopic, fn: (data: any) => void): void;
   /** Resolves when the wasm is ready; rejects if it cannot load. */
   readonly ready: Promise<void>;
   readonly version: string;
