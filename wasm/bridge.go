@@ -116,7 +116,7 @@ func (b *bridge) impl() (safejs.Value, error) {
 // on a goroutine.
 func (b *bridge) init(args []safejs.Value) any {
 	cfgV, resolve, reject := arg(args, 0), arg(args, 1), arg(args, 2)
-	raw, _, err := readConfig(b.rt, cfgV)
+	raw, err := readConfig(b.rt, cfgV)
 	var cfg core.Config
 	if err == nil {
 		cfg, err = core.Decode(raw)

@@ -16,24 +16,23 @@ var configKeys = map[string][]string{
 	"outbox":       {"maxMessages", "maxBytes"},
 }
 
-// readConfig turns the JavaScript config into the shape core.Decode takes,
-// and says whether it names port or sslPort.
-func readConfig(rt, cfg safejs.Value) (raw map[string]any, ports bool, err error) {
+// readConfig turns the JavaScript config into the shape core.Decode takes.
+func readConfig(rt, cfg safejs.Value) (raw map[string]any, err error) {
 	switch jsType(rt, cfg) {
 	case "undefined":
-		return map[string]any{}, false, nil
+		return map[string]any{}, nil
 	case "object":
 		if cfg.IsNull() {
-			return map[string]any{}, false, nil
+			return map[string]any{}, nil
 		}
 	default:
-		return nil, false, &core.ConfigError{Field: "config", Msg: "must be an object"}
+		return nil, &core.ConfigError{Field: "config", Msg: "must be an object"}
 	}
 	raw = readFields(rt, cfg, configKeys[""])
 	for _, sub := range []string{"reconnection", "heartbeat", "outbox"} {
 		v, err := cfg.Get(sub)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		if jsType(rt, v) == "object" && !v.IsNull() {
 			raw[sub] = readFields(rt, v, configKeys[sub])
@@ -41,7 +40,7 @@ func readConfig(rt, cfg safejs.Value) (raw map[string]any, ports bool, err error
 			raw[sub] = valueOf(rt, v)
 		}
 	}
-	return raw, raw["port"] != nil || raw["sslPort"] != nil, nil
+	return raw, nil
 }
 
 func readFields(rt, obj safejs.Value, keys []string) map[string]any {
