@@ -11,19 +11,26 @@ BIN := bin
 
 all: build
 
-## build: the wasm, wasm_exec.js and precompressed variants beside the loader
+## build: the wasm, wasm_exec.js and precompressed variants beside the loader.
+## Each output is replaced atomically and only when it changed, so a page
+## (make bench) loading them while another make (make test) builds never
+## reads a half-written file.
 build: $(WASM) $(WEB)/wasm_exec.js
 	@for f in $(WASM) $(WEB)/wasm_exec.js $(WEB)/kiss-websocket.js; do \
-		gzip -9 -k -f -n $$f; \
-		if command -v brotli >/dev/null; then brotli -f -q 11 -o $$f.br $$f; fi; \
+		if [ ! $$f.gz -nt $$f ]; then gzip -9 -n -c $$f >$$f.gz.$$$$ && mv -f $$f.gz.$$$$ $$f.gz; fi; \
+		if command -v brotli >/dev/null && [ ! $$f.br -nt $$f ]; then \
+			brotli -f -n -q 11 -o $$f.br.$$$$ $$f && chmod 644 $$f.br.$$$$ && mv -f $$f.br.$$$$ $$f.br; fi; \
 	done
 	@ls -l $(WASM)* | awk '{print "  " $$5 "\t" $$9}'
 
+# replace moves $(1).new over $(1) unless they are the same.
+replace = if cmp -s $(1).new.$$$$ $(1); then rm -f $(1).new.$$$$; else mv -f $(1).new.$$$$ $(1); fi
+
 $(WASM): FORCE
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@ ./wasm
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $@.new.$$$$ ./wasm && $(call replace,$@)
 
 $(WEB)/wasm_exec.js: FORCE
-	cp "$$($(NATIVE) $(GO) env GOROOT)/lib/wasm/wasm_exec.js" $@
+	@cp "$$($(NATIVE) $(GO) env GOROOT)/lib/wasm/wasm_exec.js" $@.new.$$$$ && $(call replace,$@)
 
 $(BIN)/kiss-websocket: FORCE
 	$(NATIVE) $(GO) build -o $@ .
