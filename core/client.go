@@ -64,7 +64,8 @@ type Client struct {
 	outbox       Outbox
 	session      string // of the messages in the outbox
 	discarded    uint64
-	opening      Opening // the socket of the latest attempt (Opener dialers)
+	notes        []string // to log once c.mu is released
+	opening      Opening  // the socket of the latest attempt (Opener dialers)
 	events       []Event
 	draining     bool
 	// dialed is closed once the latest socket is settled: its dial ended
@@ -150,31 +151,56 @@ func (c *Client) Send(msg []byte) error {
 		return ErrSendBeforeInit
 	}
 	if c.live {
-		conn := c.conn
+		conn, session := c.conn, c.handler.session
 		c.mu.Unlock()
 		if err := conn.WriteText(msg); err != nil {
 			// The socket failed under us; its close is on the way. Keep the
-			// message for the next socket rather than lose it, or send it on
-			// that socket if it opened meanwhile (its outbox is flushed).
+			// message for the next socket of its session rather than lose
+			// it, or send it on that socket if it opened meanwhile (its
+			// outbox is flushed).
 			c.mu.Lock()
-			if c.live && c.conn != conn {
+			if c.live && c.conn != conn && c.handler.session == session {
 				c.mu.Unlock()
 				return c.Send(msg)
 			}
 			// Behind what is queued: anything there failed before it.
+			c.sessionLocked(session)
 			c.outbox.Append(msg)
-			c.mu.Unlock()
+			c.unlockAndLog()
 			return nil
 		}
 		c.cnt.out(len(msg))
 		return nil
 	}
-	c.sessionLocked(c.currentSession())
+	return c.queueLocked(c.currentSession(), msg)
+}
+
+// SendIn is Send for a message the page sent in session, earlier (the
+// browser queues sends made while the wasm loads): one whose session has
+// ended since is discarded and counted, never sent in the new one.
+func (c *Client) SendIn(session string, msg []byte) error {
+	c.mu.Lock()
+	if c.state == StateIdle {
+		c.mu.Unlock()
+		return ErrSendBeforeInit
+	}
+	if now := c.currentSession(); now != session {
+		c.sessionLocked(now)
+		c.discardLocked(1)
+		c.unlockAndLog()
+		return nil
+	}
+	c.mu.Unlock()
+	return c.Send(msg)
+}
+
+func (c *Client) queueLocked(session string, msg []byte) error {
+	c.sessionLocked(session)
 	err := c.outbox.Push(msg)
 	if err != nil {
 		c.refused++
 	}
-	c.mu.Unlock()
+	c.unlockAndLog()
 	return err
 }
 
@@ -192,14 +218,33 @@ func (c *Client) sessionLocked(s string) {
 	if s == c.session {
 		return
 	}
-	if n := c.outbox.Len(); n > 0 {
-		for c.outbox.Len() > 0 {
-			c.outbox.Pop()
-		}
-		c.discarded += uint64(n)
-		c.opts.Log("kiss.websocket: the session changed: discarded " + strconv.Itoa(n) + " queued message(s) of the previous session")
+	n := c.outbox.Len()
+	for c.outbox.Len() > 0 {
+		c.outbox.Pop()
 	}
+	c.discardLocked(n)
 	c.session = s
+}
+
+// discardLocked counts n messages discarded for a session change and notes
+// it for the log, without their content.
+func (c *Client) discardLocked(n int) {
+	if n == 0 {
+		return
+	}
+	c.discarded += uint64(n)
+	c.notes = append(c.notes, "kiss.websocket: the session changed: discarded "+strconv.Itoa(n)+" queued message(s) of the previous session")
+}
+
+// unlockAndLog releases c.mu, then logs what was noted under it: Log may
+// reach page code (console.warn), which must not run with the lock held.
+func (c *Client) unlockAndLog() {
+	notes := c.notes
+	c.notes = nil
+	c.mu.Unlock()
+	for _, n := range notes {
+		c.opts.Log(n)
+	}
 }
 
 // Close is close(): a definitive close (4003) with no reconnection. It does
@@ -406,8 +451,12 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	c.cancel()
 	c.cancel = nil
 	c.conn, c.state = conn, StateOpen
+	h.session = session
 	c.sessionLocked(session)
-	for c.state == StateOpen && h.gen == c.gen {
+	// The lock is released around each write: a Send in another session
+	// meanwhile (natively) ends the flush, and its messages wait for a
+	// socket of their own session.
+	for c.state == StateOpen && h.gen == c.gen && c.session == session {
 		msg, ok := c.outbox.Pop()
 		if !ok {
 			c.live = true
@@ -600,7 +649,12 @@ func (c *Client) flushEvents() {
 }
 
 func (c *Client) deliverLocked() {
-	for len(c.events) > 0 {
+	for len(c.events) > 0 || len(c.notes) > 0 {
+		if len(c.notes) > 0 {
+			c.unlockAndLog()
+			c.mu.Lock()
+			continue
+		}
 		e := c.events[0]
 		c.events = append(c.events[:0], c.events[1:]...)
 		c.mu.Unlock()
@@ -640,9 +694,10 @@ func (c *Client) message(h *connHandler, channel, data []byte) {
 
 // connHandler is the Handler of one socket generation.
 type connHandler struct {
-	c      *Client
-	gen    uint64
-	opened bool // guarded by c.mu
+	c       *Client
+	gen     uint64
+	opened  bool   // guarded by c.mu
+	session string // the session the socket was opened in; guarded by c.mu
 }
 
 func (h *connHandler) HandleFrame(text bool, data []byte) {
@@ -675,8 +730,13 @@ func (h *connHandler) HandleClose(ce *CloseError) {
 	}
 	// Only a socket that really ended gives its unsent frames back: one the
 	// heartbeat gave up on may still flush them (then they would arrive twice).
+	// They belong to this socket's session: in another, they are discarded.
 	if r, ok := c.conn.(Reclaimer); ok && !ce.WasClean {
 		unsent := r.Unsent()
+		if c.session != h.session {
+			c.discardLocked(len(unsent))
+			unsent = nil
+		}
 		for i := len(unsent) - 1; i >= 0; i-- {
 			c.outbox.Requeue(unsent[i]) // at the front, in their order
 		}

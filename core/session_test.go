@@ -177,15 +177,15 @@ func (o *opening) Wait(ctx context.Context) (core.Conn, error) {
 	}
 }
 
+// Abort drops the socket before it returns, as the browser's does: the
+// client relies on that for "never two sockets at once".
 func (o *opening) Abort() {
 	o.once.Do(func() {
 		o.cancel()
-		go func() {
-			<-o.done
-			if o.conn != nil {
-				o.conn.Abort()
-			}
-		}()
+		<-o.done
+		if o.conn != nil {
+			o.conn.Abort()
+		}
 	})
 }
 
@@ -225,5 +225,82 @@ func TestOpenerMakesTheSocketBeforeTheAttemptIsReported(t *testing.T) {
 	}
 	if e.srv.MaxSockets(e.user) != 1 {
 		t.Fatalf("the server saw %d sockets at once", e.srv.MaxSockets(e.user))
+	}
+}
+
+// reclaimConn is a real socket that reports frames as still buffered when
+// it dies, as the browser's bufferedAmount does.
+type reclaimConn struct {
+	core.Conn
+	unsent [][]byte
+}
+
+func (r reclaimConn) Unsent() [][]byte { return r.unsent }
+
+type reclaimDialer struct {
+	inner  core.NativeDialer
+	unsent [][]byte
+}
+
+func (d reclaimDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+	conn, err := d.inner.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return reclaimConn{Conn: conn, unsent: d.unsent}, nil
+}
+
+// A's frames still buffered when A's socket dies go back to the outbox only
+// while it is A's: after close() B queued there, so they are discarded.
+func TestUnsentFramesOfAnEndedSessionAreDiscarded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	var mu sync.Mutex
+	who := "alice"
+	c := e.client(t, rec, sessionOf(&mu, &who), func(o *core.Options) {
+		o.Dialer = reclaimDialer{inner: core.NativeDialer{HTTPClient: e.hc}, unsent: [][]byte{[]byte(`"a-unsent"`)}}
+	})
+	connected(t, c, rec, fast())
+	e.srv.Stall(true) // our close frame goes unanswered: the end is abnormal
+	t.Cleanup(func() { e.srv.Stall(false) })
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	who = "bob"
+	mu.Unlock()
+	if err := c.Send([]byte(`"b-queued"`)); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.DropAll()
+	waitFor(t, rec, core.EventConnectionClosed, wait)
+	if s := c.Stats(); s.Discarded != 1 || s.Queued != 1 {
+		t.Fatalf("stats %+v, want A's buffered frame discarded and B's message queued", s)
+	}
+}
+
+// A send the page made in a session that has ended since (the browser
+// queues sends while the wasm loads) is discarded, not sent in the new one.
+func TestSendInAnEndedSessionIsDiscarded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	rec := newRecorder()
+	var mu sync.Mutex
+	who := "bob"
+	c := e.client(t, rec, sessionOf(&mu, &who))
+	connected(t, c, rec, fast())
+	if err := c.SendIn("alice", []byte(`"of-alice"`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendIn("bob", []byte(`"of-bob"`)); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, wait, "bob's message at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
+	if got := e.srv.Received(e.user); len(got) != 1 || got[0] != `"of-bob"` {
+		t.Fatalf("server received %q", got)
+	}
+	if s := c.Stats(); s.Discarded != 1 {
+		t.Fatalf("stats %+v, want 1 discarded", s)
 	}
 }
