@@ -21,22 +21,21 @@ type bridge struct {
 	kiss    safejs.Value
 	rt      safejs.Value
 	sess    *session
+	dialer  *browserDialer
 	client  *core.Client
 	release []func()
 
 	mu        sync.Mutex
-	cfg       core.Config
 	cfgV      safejs.Value // the page's config object: the loader builds the URL from it
-	url       string       // of the attempt in progress; never logged
 	closers   []safejs.Value
 	listening bool
 	unlisten  []func()
 }
 
 func newBridge(kiss, rt safejs.Value) *bridge {
-	b := &bridge{kiss: kiss, rt: rt, sess: &session{kiss: kiss, rt: rt}}
+	b := &bridge{kiss: kiss, rt: rt, sess: &session{kiss: kiss, rt: rt}, dialer: &browserDialer{rt: rt, adopt: safejs.Undefined()}}
 	b.client = core.New(core.Options{
-		Dialer:     browserDialer{rt: rt},
+		Dialer:     b.dialer,
 		URL:        b.nextURL,
 		CheckToken: b.checkToken,
 		Session:    b.sess.id,
@@ -56,26 +55,26 @@ func (b *bridge) nextURL() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	u, err := v.String()
-	if err != nil {
-		return "", err
-	}
-	b.mu.Lock()
-	b.url = u
-	b.mu.Unlock()
-	return u, nil
+	return v.String()
 }
 
-// checkToken runs after a 1006 with an empty reason. A socket URL that
-// carries no token (a socketUrl not ending in "token=", e.g. a third-party
-// feed) makes it a network failure: the token is offered to no one.
+// checkToken runs after a 1006 with an empty reason. It asks the loader
+// about the socket that failed: one whose URL carries no token (a socketUrl
+// not ending in "token=", e.g. a third-party feed) makes the 1006 a network
+// failure, and the token is offered to no one.
 func (b *bridge) checkToken(ctx context.Context) core.TokenStatus {
-	b.mu.Lock()
-	u, cfg := b.url, b.cfg
-	b.mu.Unlock()
-	if cfg.SocketURL != "" && !strings.HasSuffix(cfg.SocketURL, "token=") {
+	t, err := b.rt.Call("target")
+	if err != nil {
 		return core.TokenUnknown
 	}
+	carries, err := t.Get("carries")
+	if err != nil {
+		return core.TokenUnknown
+	}
+	if ok, _ := carries.Bool(); !ok {
+		return core.TokenUnknown
+	}
+	u, _ := getString(t, "url")
 	return b.sess.check(ctx, u)
 }
 
@@ -115,30 +114,36 @@ func (b *bridge) impl() (safejs.Value, error) {
 // so readyState is 0 when init returns; only the wait for the outcome runs
 // on a goroutine.
 func (b *bridge) init(args []safejs.Value) any {
-	cfgV, resolve, reject := arg(args, 0), arg(args, 1), arg(args, 2)
+	cfgV, resolve, reject, pre := arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3)
 	raw, err := readConfig(b.rt, cfgV)
 	var cfg core.Config
 	if err == nil {
 		cfg, err = core.Decode(raw)
 	}
 	if err != nil {
-		b.rejectInit(reject, err)
+		b.rejectInit(reject, pre, err)
 		return nil
 	}
 	b.mu.Lock()
-	prevCfg, prevCfgV := b.cfg, b.cfgV
-	b.cfg, b.cfgV = cfg, cfgV
+	prevCfgV := b.cfgV
+	b.cfgV = cfgV
 	b.mu.Unlock()
+	b.dialer.adopt = pre
 	res, err := b.client.Start(cfg)
+	if !b.dialer.adopt.IsUndefined() {
+		// not taken (Start was ignored or failed): nothing will run it
+		b.dialer.adopt = safejs.Undefined()
+		_, _ = b.rt.Call("discard", pre)
+	}
 	if err != nil {
-		b.rejectInit(reject, err)
+		b.rejectInit(reject, safejs.Undefined(), err)
 		return nil
 	}
 	r := <-peek(res)
 	if r.ignored {
 		// KissJS returns early without reading the config.
 		b.mu.Lock()
-		b.cfg, b.cfgV = prevCfg, prevCfgV
+		b.cfgV = prevCfgV
 		b.mu.Unlock()
 		_, _ = resolve.Invoke(safejs.Undefined())
 		return nil
@@ -150,9 +155,11 @@ func (b *bridge) init(args []safejs.Value) any {
 }
 
 // rejectInit rejects init with a TypeError, and closes the socket the
-// loader made for it while the wasm was loading: nothing was sent on it.
-func (b *bridge) rejectInit(reject safejs.Value, err error) {
-	_, _ = b.rt.Call("discard")
+// loader made for it while the wasm was loading (pre): nothing was sent on it.
+func (b *bridge) rejectInit(reject, pre safejs.Value, err error) {
+	if isObject(pre) {
+		_, _ = b.rt.Call("discard", pre)
+	}
 	_, _ = reject.Invoke(jsError("TypeError", err.Error()))
 }
 
@@ -190,14 +197,19 @@ func resultValue(r core.Result) any {
 	return safejs.Undefined()
 }
 
-// send(text) queues a message while no socket is open; it returns an Error
-// for the loader to throw.
+// send(text[, session]) queues a message while no socket is open; it
+// returns an Error for the loader to throw. A session comes with a send the
+// page made while the wasm loaded: it is sent only in that session.
 func (b *bridge) send(args []safejs.Value) any {
 	s, err := arg(args, 0).String()
 	if err != nil {
 		return jsError("TypeError", "kiss.websocket.send: the message must be a string")
 	}
-	if err := b.client.Send([]byte(s)); err != nil {
+	send := b.client.Send
+	if sess, ok := stringValue(arg(args, 1)); ok {
+		send = func(msg []byte) error { return b.client.SendIn(sess, msg) }
+	}
+	if err := send([]byte(s)); err != nil {
 		return jsError("Error", err.Error())
 	}
 	return nil

@@ -164,13 +164,19 @@ func TestThrowingHooksAreLoggedNotPropagated(t *testing.T) {
 
 func TestWasmLoadFailureRejectsReadyAndQueuedCalls(t *testing.T) {
 	p := newPage(t, pageOpts{kissjs: true, wasm: serverURL + "/missing.wasm", noWait: true,
-		before: `T.init = kiss.websocket.init().then(function () { return "resolved"; }, function (e) { return e.message; });`})
+		before: `T.init = kiss.websocket.init().then(function () { return "resolved"; }, function (e) { return e.message; });
+			T.sock = kiss.websocket.connection;`})
 	if _, err := p.await("kiss.websocket.ready"); err == nil || !strings.Contains(err.Error(), "missing.wasm") {
 		t.Fatalf("ready: %v; want a rejection naming the file", err)
 	}
 	v, err := p.await("T.init")
 	if err != nil || !strings.Contains(v.String(), "failed to load") {
 		t.Fatalf("queued init: %v %v", v, err)
+	}
+	// the socket init() made at once is closed: nothing would ever run it
+	p.waitTrue("T.sock instanceof WebSocket && T.sock.readyState === WebSocket.CLOSED", 5*time.Second)
+	if got := p.eval("String(kiss.websocket.connection.readyState)").String(); got != "undefined" {
+		t.Fatalf("connection after a failed load: readyState %s, want {} again", got)
 	}
 }
 

@@ -169,3 +169,63 @@ func eventuallyTrue(t *testing.T, within time.Duration, what string, cond func()
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A send made while the wasm loads belongs to the session it was made in:
+// A sends, logs out (kiss.session.reset() closes the socket at once, as in
+// KissJS), B logs in and init()s, all before the wasm is ready.
+func TestColdSendOfALoggedOutUserIsNotSentAsTheNext(t *testing.T) {
+	userB := "cold-B-" + strconv.Itoa(pages)
+	tokB := login(t, userB)
+	p := newPage(t, pageOpts{kissjs: true, before: `
+		T.cold = kiss.websocket.stats() === undefined;
+		T.p1 = kiss.websocket.init(` + fast + `);
+		T.sockA = kiss.websocket.connection;
+		kiss.websocket.send({channel: "cold-A"});
+		kiss.session.reset();
+		T.closingAtOnce = T.sockA.readyState === WebSocket.CLOSING || T.sockA.readyState === WebSocket.CLOSED;
+		T.token = ` + jsString(tokB) + `; T.userId = ` + jsString(userB) + `;
+		T.p2 = kiss.websocket.init(` + fast + `);
+	`})
+	if !p.eval("T.cold").Bool() {
+		t.Skip("the wasm was ready before the loader's next script ran")
+	}
+	if !p.eval("T.closingAtOnce").Bool() {
+		t.Fatal("close() on a cold page left the socket open until the wasm was ready")
+	}
+	p.waitTrue(`kiss.websocket.state === "open"`, 5*time.Second)
+	p.eval(`kiss.websocket.send({channel: "from-B"});`)
+	p.waitEvent("from-B", 1, 5*time.Second)
+	if got := state(t, userB).Received; len(got) != 1 || !strings.Contains(got[0], "from-B") {
+		t.Fatalf("B's socket received %q", got)
+	}
+	if got := state(t, p.user).Received; len(got) != 0 {
+		t.Fatalf("A's socket received %q", got)
+	}
+	if n := p.eval("kiss.websocket.stats().discarded").Int(); n != 1 {
+		t.Fatalf("stats().discarded = %d, want A's cold send", n)
+	}
+}
+
+// An invalid cold init closes its own socket; the valid init after it
+// still connects.
+func TestColdInvalidThenValidInit(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true, before: `
+		T.cold = kiss.websocket.stats() === undefined;
+		T.p1 = kiss.websocket.init({heartbeat: {timeout: "x"}}).then(function () { return "resolved"; }, function (e) { return e.name; });
+		T.sock1 = kiss.websocket.connection;
+		T.p2 = kiss.websocket.init(` + fast + `);
+	`})
+	if !p.eval("T.cold").Bool() {
+		t.Skip("the wasm was ready before the loader's next script ran")
+	}
+	if v, err := p.await("T.p1"); err != nil || v.String() != "TypeError" {
+		t.Fatalf("invalid init: %v %v", v, err)
+	}
+	if v, err := p.await("T.p2"); err != nil || !v.Equal(trueValue()) {
+		t.Fatalf("valid init: %v %v", v, err)
+	}
+	if !p.eval("kiss.websocket.connection !== T.sock1 && kiss.websocket.connection.readyState === 1").Bool() {
+		t.Fatal("the valid init is not on a socket of its own")
+	}
+	p.waitTrue("T.sock1.readyState === WebSocket.CLOSED", 5*time.Second)
+}

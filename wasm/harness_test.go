@@ -129,7 +129,6 @@ func newPage(t *testing.T, o pageOpts) *page {
 	}
 	p.frame.Set("onload", js.Null())
 	p.win = p.frame.Get("contentWindow")
-	p.win.Get("T").Set("token", p.token)
 	t.Cleanup(p.cleanup)
 	if !o.noWait {
 		if _, err := p.await("T.kiss.websocket.ready"); err != nil {

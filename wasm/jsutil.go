@@ -77,6 +77,15 @@ func isFunc(v safejs.Value) bool { return typeOf(v) == safejs.TypeFunction }
 // isObject reports whether v is a non-null object.
 func isObject(v safejs.Value) bool { return typeOf(v) == safejs.TypeObject }
 
+// stringValue is v when it is a string.
+func stringValue(v safejs.Value) (string, bool) {
+	if typeOf(v) != safejs.TypeString {
+		return "", false
+	}
+	s, err := v.String()
+	return s, err == nil
+}
+
 // getString reads obj[prop] when it is a string.
 func getString(obj safejs.Value, prop string) (string, bool) {
 	if !isObject(obj) && !isFunc(obj) {

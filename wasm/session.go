@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/hack-pad/safejs"
 	"github.com/kissjs/kiss-websocket/core"
@@ -18,17 +17,11 @@ import (
 type session struct {
 	kiss safejs.Value
 	rt   safejs.Value
-
-	mu sync.Mutex
-	// A token our own refresh gave is the same session as the one it
-	// replaced (the same user): refreshed maps it to that session's id.
-	refreshed, refreshedID string
 }
 
 const (
 	tokenKey   = "session-token"
 	refreshKey = "session-refresh-token"
-	userKey    = "session-userId"
 )
 
 func (s *session) obj() safejs.Value {
@@ -50,30 +43,17 @@ func (s *session) token() string {
 	return t
 }
 
-// id names the session a message is queued in (core.Options.Session): the
-// KissJS user (kiss.session.getUserId(), else localStorage["session-userId"])
-// on a KissJS page, otherwise the token, where a token our refresh gave
-// counts as the session of the token it replaced.
+// id names the session a message is queued in (core.Options.Session), as
+// the loader names it for the sends it queues while the wasm loads: the
+// KissJS user, or without KissJS the token (a refreshed one staying the
+// session of the token it replaced).
 func (s *session) id() string {
-	if sess := s.obj(); isObject(sess) {
-		if fn, err := sess.Get("getUserId"); err == nil && isFunc(fn) {
-			if v, err := sess.Call("getUserId"); err == nil && typeOf(v) == safejs.TypeString {
-				u, _ := v.String()
-				return "user:" + u
-			}
-		}
-		return "user:" + storageGet(userKey)
+	v, err := s.rt.Call("session")
+	if err != nil {
+		return ""
 	}
-	return s.tokenID(s.token())
-}
-
-func (s *session) tokenID(tok string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if tok != "" && tok == s.refreshed {
-		return s.refreshedID
-	}
-	return "token:" + tok
+	id, _ := v.String()
+	return id
 }
 
 func storageGet(key string) string {
@@ -192,10 +172,7 @@ func (s *session) refresh(ctx context.Context, origin string) core.TokenStatus {
 	if !ok1 || !ok2 {
 		return core.TokenUnknown
 	}
-	id := s.tokenID(s.token())
-	s.mu.Lock()
-	s.refreshed, s.refreshedID = tok, id // the same user: the outbox stays
-	s.mu.Unlock()
+	_, _ = s.rt.Call("refreshed", tok) // the same user: the outbox stays
 	storageSet(tokenKey, tok)
 	storageSet(refreshKey, ref)
 	return core.TokenRefreshed

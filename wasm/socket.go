@@ -19,6 +19,9 @@ import (
 // the attempt starts, as in KissJS.
 type browserDialer struct {
 	rt safejs.Value
+	// adopt is the loader's record of a socket init() made while the wasm
+	// loaded; the bridge sets it around the Start of that init.
+	adopt safejs.Value
 }
 
 // sock is one browser WebSocket, implementing core.Opening and core.Conn.
@@ -39,7 +42,7 @@ type sock struct {
 
 var pongFrame = []byte("pong")
 
-func (d browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
 	op, err := d.Open(url)
 	if err != nil {
 		return nil, err
@@ -49,7 +52,7 @@ func (d browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) 
 
 // Open runs with the client's lock held: it only calls JavaScript, which
 // calls back into Go later, from events.
-func (d browserDialer) Open(url string) (core.Opening, error) {
+func (d *browserDialer) Open(url string) (core.Opening, error) {
 	s := &sock{rt: d.rt, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
 	var once sync.Once
 	onOpen, rel1, err1 := newFunc(func(safejs.Value, []safejs.Value) any {
@@ -76,7 +79,9 @@ func (d browserDialer) Open(url string) (core.Opening, error) {
 			return nil, e
 		}
 	}
-	rec, err := d.rt.Call("open", url, onOpen, onClose, onPong)
+	pre := d.adopt
+	d.adopt = safejs.Undefined()
+	rec, err := d.rt.Call("open", url, onOpen, onClose, onPong, pre)
 	if err == nil {
 		s.rec = rec
 		s.ws, err = rec.Get("ws")

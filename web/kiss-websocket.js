@@ -136,8 +136,12 @@
   // socket at once, as KissJS does, also while the wasm is still loading.
   function socketURL(cfg) {
     var base = cfg && typeof cfg.socketUrl === "string" && cfg.socketUrl !== "" ? cfg.socketUrl : defaultBase(cfg || {});
-    return /token=$/.test(base) ? base + escapeQuery(token()) : base;
+    var carries = /token=$/.test(base);
+    var url = carries ? base + escapeQuery(token()) : base;
+    built = { url: url, carries: carries };
+    return url;
   }
+  var built = null; // the last URL made, and whether the token is in it
 
   function defaultBase(cfg) {
     var sess = k.session, ports = cfg.port != null || cfg.sslPort != null;
@@ -184,10 +188,12 @@
 
   // makeSocket creates the socket of the moment: connection is the browser's
   // WebSocket itself, as in KissJS. Open and close are recorded, so a socket
-  // made before Go was there tells Go what it missed.
+  // made before Go was there tells Go what it missed. carries says whether
+  // the URL holds the token (the token check may then go where it goes).
   function makeSocket(url) {
     var sock = new WebSocket(url);
-    var r = { ws: sock, opened: false, closed: null, open: null, close: null, prev: ws.connection };
+    var r = { ws: sock, url: url, carries: !!built && built.url === url && built.carries, opened: false, closed: null, adopted: false,
+      open: null, close: null, prev: ws.connection };
     sock.onopen = function () { r.opened = true; if (r.open) r.open(); };
     sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); };
     sock.onmessage = onFrame;
@@ -205,21 +211,42 @@
   }
 
   // preOpen is init() while the wasm loads: the handshake overlaps the
-  // download. Go adopts the socket, or closes it if it rejects the config.
+  // download. It returns the record the queued init hands to Go, which
+  // adopts that socket, or closes it if it rejects the config; null when a
+  // socket is already there (KissJS's init returns early then) or the URL is
+  // bad (Go reports it).
   function preOpen(config) {
-    if (S.pre && !S.pre.closed) return; // KissJS: a socket is already there
-    try { S.pre = makeSocket(socketURL(config)); } catch (e) { S.pre = null; } // Go reports the bad URL
+    if (S.pre && !S.pre.closed) return null;
+    try { S.pre = makeSocket(socketURL(config)); } catch (e) { S.pre = null; }
+    return S.pre;
   }
 
-  // discardPre closes a socket made for an init() that was then rejected:
-  // nothing was sent on it, and connection is what it was before.
-  function discardPre() {
-    var r = S.pre;
-    if (!r) return;
-    S.pre = null;
+  // discard closes a socket made for an init() that was then rejected (or
+  // never ran): nothing was sent on it, and connection is what it was before.
+  function discard(r) {
+    if (!r || r.adopted) return;
+    r.adopted = true; // nobody's any more
+    if (S.pre === r) S.pre = null;
     detach(r);
     try { r.ws.close(); } catch (e) { /* already closing */ }
     if (ws.connection === r.ws) ws.connection = r.prev;
+  }
+
+  // session names the session a message is sent in: the KissJS user, or
+  // without KissJS the token, where a token our refresh gave stays the
+  // session of the one it replaced (rt.refreshed).
+  var refreshed = { token: null, id: null };
+  function session() {
+    var sess = k.session;
+    if (sess && typeof sess === "object") {
+      var u = typeof sess.getUserId === "function" ? sess.getUserId() : undefined;
+      if (typeof u !== "string") {
+        try { u = localStorage.getItem("session-userId"); } catch (e) { u = null; }
+      }
+      return "user:" + (typeof u === "string" ? u : "");
+    }
+    var t = token();
+    return t !== "" && t === refreshed.token ? refreshed.id : "token:" + t;
   }
 
   function later_(fn) { Promise.resolve().then(fn); }
@@ -231,16 +258,23 @@
     token: token,
     // open adopts the socket init() made before the wasm was ready, or makes
     // one; what it already went through reaches Go after this call returns.
-    open: function (url, onOpen, onClose, onPong) {
-      var r = S.pre;
-      S.pre = null;
-      if (!r) r = makeSocket(url);
-      r.open = onOpen; r.close = onClose; S.pong = onPong;
+    open: function (url, onOpen, onClose, onPong, pre) {
+      var r = pre && !pre.adopted ? pre : makeSocket(url);
+      r.adopted = true;
+      if (S.pre === r) S.pre = null;
+      S.rec = r;
+      r.open = onOpen; r.close = onClose;
+      if (S.ws === r.ws) S.pong = onPong;
       if (r.opened) later_(function () { if (r.open) r.open(); });
       if (r.closed) later_(function () { if (r.close) r.close(r.closed); });
       return r;
     },
-    discard: discardPre,
+    discard: discard,
+    session: session,
+    // refreshed is called by Go's refresh, before it stores the new token.
+    refreshed: function (t) { refreshed = { token: t, id: session() }; },
+    // target is the socket of the last attempt, for the token check.
+    target: function () { var r = S.rec; return r ? { url: r.url, carries: r.carries } : { url: "", carries: false }; },
     live: function (r) {
       if (S.ws !== r.ws) return;
       S.recv = true; S.live = true;
@@ -329,10 +363,7 @@
     init: function (config) {
       if (k.context && k.context.ws === "no") return Promise.resolve(undefined);
       initCalled = true;
-      if (!impl) {
-        if (!failure) preOpen(config);
-        return later("init", [config], true);
-      }
+      if (!impl) return later("initWith", [config, failure ? null : preOpen(config)], true);
       return new Promise(function (resolve, reject) { impl.init(config === undefined ? {} : config, resolve, reject); });
     },
     send: function (jsonData) {
@@ -345,17 +376,26 @@
         S.bytesOut += s.length;
         return;
       }
-      if (!impl) { later("sendText", [s], false); return; }
+      if (!impl) { later("sendText", [s, session()], false); return; }
       var err = impl.send(s);
       if (err) throw err;
     },
-    sendText: function (s) {
-      var err = impl.send(s);
+    // sendText replays a send made while the wasm loaded, in its session.
+    sendText: function (s, sess) {
+      var err = impl.send(s, sess);
       if (err) throw err;
+    },
+    initWith: function (config, pre) {
+      return new Promise(function (resolve, reject) { impl.init(config === undefined ? {} : config, resolve, reject, pre); });
     },
     close: function () {
       if (!initCalled) throw new Error(NO_INIT_CLOSE);
-      if (!impl) return later("close", [], true);
+      if (!impl) {
+        // As KissJS: the socket starts closing now (kiss.session.reset()
+        // reads its readyState); Go sees the close when it adopts it.
+        if (S.pre && !S.pre.closed) try { S.pre.ws.close(4003, "DEFINITIVE_CLOSE"); } catch (e) { /* closing */ }
+        return later("close", [], true);
+      }
       var out = impl.close();
       if (out instanceof Error) throw out;
       return out;
@@ -400,7 +440,7 @@
   function fail(e) {
     failure = new Error("kiss.websocket: failed to load " + wasmURL + ": " + (e && e.message ? e.message : e));
     rejectReady(failure);
-    discardPre(); // nothing would ever run the socket init() made
+    for (var j = 0; j < queue.length; j++) if (queue[j][0] === "initWith") discard(queue[j][1][1]); // nothing would run them
     var q = queue;
     queue = [];
     for (var i = 0; i < q.length; i++) {
