@@ -22,6 +22,21 @@ func sessionOf(mu *sync.Mutex, name *string) func(*core.Options) {
 	}
 }
 
+// sessionClient is a connected client of e whose session is *who (under
+// mu), at first "alice".
+func sessionClient(t *testing.T, e *kissEnv, rec *recorder, mods ...func(*core.Options)) (c *core.Client, switchTo func(string)) {
+	t.Helper()
+	var mu sync.Mutex
+	who := "alice"
+	c = e.client(t, rec, append([]func(*core.Options){sessionOf(&mu, &who)}, mods...)...)
+	connected(t, c, rec, fast())
+	return c, func(s string) {
+		mu.Lock()
+		who = s
+		mu.Unlock()
+	}
+}
+
 // queuedWhileDown drops the connection, refuses the next upgrades and sends
 // msgs while the client waits to reconnect.
 func queuedWhileDown(t *testing.T, e *kissEnv, rec *recorder, c *core.Client, msgs ...string) {
@@ -42,19 +57,14 @@ func TestSessionSwitchDiscardsTheOutbox(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	var mu sync.Mutex
-	who := "alice"
-	c := e.client(t, rec, sessionOf(&mu, &who))
-	connected(t, c, rec, fast())
+	c, switchTo := sessionClient(t, e, rec)
 	queuedWhileDown(t, e, rec, c, `{"from":"alice","n":1}`, `{"from":"alice","n":2}`)
 
 	bob := e.srv.Login("bob")
 	e.mu.Lock()
 	e.sess = bob
 	e.mu.Unlock()
-	mu.Lock()
-	who = "bob"
-	mu.Unlock()
+	switchTo("bob")
 	e.srv.RefuseUpgrades(0, 0)
 	waitFor(t, rec, core.EventReconnected, wait)
 	if err := c.Send([]byte(`{"from":"bob"}`)); err != nil {
@@ -86,14 +96,9 @@ func TestSendInANewSessionDiscardsTheOldOnesAtOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	var mu sync.Mutex
-	who := "alice"
-	c := e.client(t, rec, sessionOf(&mu, &who))
-	connected(t, c, rec, fast())
+	c, switchTo := sessionClient(t, e, rec)
 	queuedWhileDown(t, e, rec, c, `"a1"`)
-	mu.Lock()
-	who = "alice-again" // a new login of the same user name is still a new session
-	mu.Unlock()
+	switchTo("alice-again") // a new login of the same user name is still a new session
 	if err := c.Send([]byte(`"a2"`)); err != nil {
 		t.Fatal(err)
 	}
@@ -113,10 +118,7 @@ func TestSameSessionKeepsTheOutbox(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	var mu sync.Mutex
-	who := "alice"
-	c := e.client(t, rec, sessionOf(&mu, &who))
-	connected(t, c, rec, fast())
+	c, _ := sessionClient(t, e, rec)
 	queuedWhileDown(t, e, rec, c, `"kept"`)
 	e.mu.Lock()
 	e.sess = e.srv.Login(e.user) // a new token for the same user
@@ -256,20 +258,15 @@ func TestUnsentFramesOfAnEndedSessionAreDiscarded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	var mu sync.Mutex
-	who := "alice"
-	c := e.client(t, rec, sessionOf(&mu, &who), func(o *core.Options) {
+	c, switchTo := sessionClient(t, e, rec, func(o *core.Options) {
 		o.Dialer = reclaimDialer{inner: core.NativeDialer{HTTPClient: e.hc}, unsent: [][]byte{[]byte(`"a-unsent"`)}}
 	})
-	connected(t, c, rec, fast())
 	e.srv.Stall(true) // our close frame goes unanswered: the end is abnormal
 	t.Cleanup(func() { e.srv.Stall(false) })
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	who = "bob"
-	mu.Unlock()
+	switchTo("bob")
 	if err := c.Send([]byte(`"b-queued"`)); err != nil {
 		t.Fatal(err)
 	}
@@ -286,10 +283,8 @@ func TestSendInAnEndedSessionIsDiscarded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	var mu sync.Mutex
-	who := "bob"
-	c := e.client(t, rec, sessionOf(&mu, &who))
-	connected(t, c, rec, fast())
+	c, switchTo := sessionClient(t, e, rec)
+	switchTo("bob")
 	if err := c.SendIn("alice", []byte(`"of-alice"`)); err != nil {
 		t.Fatal(err)
 	}

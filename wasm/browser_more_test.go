@@ -71,7 +71,10 @@ func TestPageWithoutKissJS(t *testing.T) {
 	}
 }
 
-func TestExpiredTokenIsRefreshedAndReconnects(t *testing.T) {
+// refreshPage is a page without KissJS whose token and refresh token are in
+// localStorage, connected to the dev server; it returns the token.
+func refreshPage(t *testing.T) (*page, string) {
+	t.Helper()
 	p := newPage(t, pageOpts{})
 	tok, ref := loginPair(t, p.user)
 	p.win.Get("T").Set("token", tok)
@@ -83,6 +86,11 @@ func TestExpiredTokenIsRefreshedAndReconnects(t *testing.T) {
 	if _, err := p.await(`kiss.websocket.init({socketUrl: "ws://` + serverHost() + `/?token=", reconnection: {delay: 50, delta: 0}})`); err != nil {
 		t.Fatal(err)
 	}
+	return p, tok
+}
+
+func TestExpiredTokenIsRefreshedAndReconnects(t *testing.T) {
+	p, tok := refreshPage(t)
 	control(t, "/test/expire", url.Values{"token": {tok}})
 	control(t, "/test/drop", nil)
 	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)

@@ -197,18 +197,7 @@ func TestSessionSwitchNeverSendsAMessageInAnotherSession(t *testing.T) {
 				}
 				return false
 			})
-			p.waitTrue(`kiss.websocket.state === "open"`, 5*time.Second)
-			p.eval(`kiss.websocket.send({channel: "from-B"});`)
-			p.waitEvent("from-B", 1, 5*time.Second)
-			if got := state(t, userB).Received; len(got) != 1 || !strings.Contains(got[0], "from-B") {
-				t.Fatalf("B's sockets received %q", got)
-			}
-			if got := state(t, p.user).Received; len(got) != 0 {
-				t.Fatalf("A's messages went out after the drop: %q", got)
-			}
-			if n := p.eval("kiss.websocket.stats().discarded").Int(); n != 2 {
-				t.Fatalf("stats().discarded = %d, want 2", n)
-			}
+			onlyBsMessageWentOut(t, p, userB, 2)
 			var warned []string
 			for _, l := range stringsOf(p.eval("T.console")) {
 				if strings.Contains(l, "discarded") {
@@ -225,20 +214,29 @@ func TestSessionSwitchNeverSendsAMessageInAnotherSession(t *testing.T) {
 	}
 }
 
+// onlyBsMessageWentOut sends as B once B's socket is open and checks that
+// the server got that message alone, nothing of A (p.user), and that the
+// client counted discarded messages of A.
+func onlyBsMessageWentOut(t *testing.T, p *page, userB string, discarded int) {
+	t.Helper()
+	p.waitTrue(`kiss.websocket.state === "open"`, 5*time.Second)
+	p.eval(`kiss.websocket.send({channel: "from-B"});`)
+	p.waitEvent("from-B", 1, 5*time.Second)
+	if got := state(t, userB).Received; len(got) != 1 || !strings.Contains(got[0], "from-B") {
+		t.Fatalf("B's sockets received %q", got)
+	}
+	if got := state(t, p.user).Received; len(got) != 0 {
+		t.Fatalf("A's sockets received %q after the drop", got)
+	}
+	if n := p.eval("kiss.websocket.stats().discarded").Int(); n != discarded {
+		t.Fatalf("stats().discarded = %d, want %d", n, discarded)
+	}
+}
+
 // A token refreshed for the same user (498, then POST /refreshToken) is the
 // same session: what was queued goes out on the new socket.
 func TestRefreshedTokenKeepsTheOutbox(t *testing.T) {
-	p := newPage(t, pageOpts{})
-	tok, ref := loginPair(t, p.user)
-	p.win.Get("T").Set("token", tok)
-	p.token = tok
-	p.eval(`localStorage.setItem("session-token", T.token); localStorage.setItem("session-refresh-token", ` + jsString(ref) + `);`)
-	t.Cleanup(func() {
-		p.eval(`localStorage.removeItem("session-token"); localStorage.removeItem("session-refresh-token")`)
-	})
-	if _, err := p.await(`kiss.websocket.init({socketUrl: "ws://` + serverHost() + `/?token=", reconnection: {delay: 50, delta: 0}})`); err != nil {
-		t.Fatal(err)
-	}
+	p, tok := refreshPage(t)
 	control(t, "/test/expire", url.Values{"token": {tok}})
 	control(t, "/test/refuse", url.Values{"status": {"503"}})
 	t.Cleanup(func() { control(t, "/test/refuse", url.Values{"status": {"0"}}) })
