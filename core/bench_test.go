@@ -100,6 +100,7 @@ type benchConn struct{ h chan core.Handler }
 
 func (c *benchConn) Serve(h core.Handler)   { c.h <- h }
 func (c *benchConn) WriteText([]byte) error { return nil }
+func (c *benchConn) Ping() error            { return nil }
 func (c *benchConn) Abort()                 {}
 func (c *benchConn) Close(code int, r string) error {
 	h := <-c.h

@@ -495,7 +495,7 @@ func (c *Client) ping(gen uint64) {
 	}
 	conn := c.conn
 	c.mu.Unlock()
-	if conn.WriteText(pingFrame) == nil {
+	if conn.Ping() == nil {
 		c.cnt.out(len(pingFrame))
 	}
 }
@@ -690,35 +690,6 @@ func (c *Client) message(h *connHandler, channel, data []byte) {
 	c.opts.OnEvent(Event{Kind: EventMessage, Channel: channel, Data: data})
 	c.mu.Lock()
 	c.deliverLocked()
-}
-
-// connHandler is the Handler of one socket generation.
-type connHandler struct {
-	c       *Client
-	gen     uint64
-	opened  bool   // guarded by c.mu
-	session string // the session the socket was opened in; guarded by c.mu
-}
-
-func (h *connHandler) HandleFrame(text bool, data []byte) {
-	c := h.c
-	c.cnt.framesIn.Add(1)
-	c.cnt.bytesIn.Add(uint64(len(data)))
-	kind, channel, reason := Classify(text, data)
-	switch kind {
-	case FramePong:
-		c.mu.Lock()
-		if h.gen == c.gen && c.pulse != nil {
-			c.pulse.Pong()
-			c.rtt = c.pulse.RTT()
-		}
-		c.mu.Unlock()
-	case FrameMalformed:
-		c.cnt.dropped.Add(1)
-		c.opts.Log("kiss.websocket: dropped a frame from the server: " + reason)
-	default:
-		c.message(h, channel, data)
-	}
 }
 
 func (h *connHandler) HandleClose(ce *CloseError) {

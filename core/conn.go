@@ -42,6 +42,9 @@ type Conn interface {
 	Serve(h Handler)
 	// WriteText sends one text frame. It must not block for long.
 	WriteText(data []byte) error
+	// Ping sends the heartbeat's text frame "ping"; the answer reaches the
+	// Handler's HandlePong.
+	Ping() error
 	// Close starts the closing handshake without waiting for it; the close
 	// then reaches the Handler.
 	Close(code int, reason string) error
@@ -55,16 +58,6 @@ type Conn interface {
 // back at the front of the outbox, so they go out on the next socket.
 type Reclaimer interface {
 	Unsent() [][]byte
-}
-
-// Handler receives what a Conn reads. Calls are synchronous and never
-// concurrent for one Conn: the browser calls it from its event callbacks,
-// natively one read goroutine does.
-type Handler interface {
-	// HandleFrame gets one frame; data is only valid during the call.
-	HandleFrame(text bool, data []byte)
-	// HandleClose is called once, last.
-	HandleClose(err *CloseError)
 }
 
 // CloseError is how a socket ended, exactly as the peer or the browser

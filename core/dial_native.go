@@ -129,6 +129,8 @@ func (n *nativeConn) Close(code int, reason string) error {
 	return nil
 }
 
+func (n *nativeConn) Ping() error { return n.WriteText(pingFrame) }
+
 func (n *nativeConn) Abort() {
 	n.ws.CloseNow()
 }

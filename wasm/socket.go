@@ -40,8 +40,6 @@ type sock struct {
 	unsent [][]byte // read at detach, while the loader still tracks this socket
 }
 
-var pongFrame = []byte("pong")
-
 func (d *browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
 	op, err := d.Open(url)
 	if err != nil {
@@ -68,7 +66,7 @@ func (d *browserDialer) Open(url string) (core.Opening, error) {
 		h := s.h
 		s.mu.Unlock()
 		if h != nil {
-			h.HandleFrame(true, pongFrame)
+			h.HandlePong()
 		}
 		return nil
 	})
@@ -189,16 +187,31 @@ func (s *sock) Serve(h core.Handler) {
 var errNotOpen = errors.New("socket is not open")
 
 func (s *sock) WriteText(data []byte) error {
-	if rs, err := s.ws.Get("readyState"); err != nil {
+	if err := s.isOpen(); err != nil {
 		return err
-	} else if n, _ := rs.Int(); n != 1 {
-		return errNotOpen
-	}
-	if string(data) == "ping" {
-		_, _ = s.rt.Call("awaitPong")
 	}
 	_, err := s.rt.Call("send", s.rec, string(data))
 	return err
+}
+
+// Ping sends "ping" and has the loader hand the next "pong" to Go.
+func (s *sock) Ping() error {
+	if err := s.isOpen(); err != nil {
+		return err
+	}
+	_, err := s.rt.Call("ping", s.rec)
+	return err
+}
+
+func (s *sock) isOpen() error {
+	rs, err := s.ws.Get("readyState")
+	if err != nil {
+		return err
+	}
+	if n, _ := rs.Int(); n != 1 {
+		return errNotOpen
+	}
+	return nil
 }
 
 // Unsent reports the frames still in the browser's buffer at an abnormal

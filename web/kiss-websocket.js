@@ -298,7 +298,8 @@
       }
       return out;
     },
-    awaitPong: function () { S.awaitPong = true; },
+    // ping sends the heartbeat; the next "pong" goes to Go.
+    ping: function (r) { if (S.ws === r.ws) S.awaitPong = true; track(r.ws, "ping"); },
     counters: function () {
       return { framesIn: S.framesIn, bytesIn: S.bytesIn, framesOut: S.framesOut, bytesOut: S.bytesOut, dropped: S.dropped };
     },

@@ -1,0 +1,21 @@
+package core
+
+// connHandler is the Handler of one socket generation.
+type connHandler struct {
+	c       *Client
+	gen     uint64
+	opened  bool   // guarded by c.mu
+	session string // the session the socket was opened in; guarded by c.mu
+}
+
+// HandlePong is the text frame "pong" answering our ping: it is swallowed
+// (never published, never given to hooks).
+func (h *connHandler) HandlePong() {
+	c := h.c
+	c.mu.Lock()
+	if h.gen == c.gen && c.pulse != nil {
+		c.pulse.Pong()
+		c.rtt = c.pulse.RTT()
+	}
+	c.mu.Unlock()
+}
