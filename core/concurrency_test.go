@@ -16,7 +16,11 @@ import (
 )
 
 // TestConcurrentStartSendCloseKickUnderDrops hammers one client from 100
-// goroutines while the server drops its connection every 50 ms. The client
+// goroutines while the server drops its connection every 50 ms. Close is
+// called only in every other 50 ms window: with it in every one, a loaded
+// machine never completed a handshake (5879 attempts, 0 upgrades), and the
+// test proved nothing. It runs until the server has seen enough upgrades
+// (at least 2 s), so what it exercises does not depend on the load. The client
 // must never dial twice at once nor hold two sockets, never deliver events
 // concurrently, resolve every attempt exactly once, and leave nothing
 // behind once closed. It is not parallel so that the goroutine count at the
@@ -62,6 +66,7 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var calls [4]atomic.Int32
+	var calm atomic.Bool // no Close in this window: handshakes can complete
 	for g := range 100 {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(g), 42))
@@ -88,6 +93,9 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 					}
 					calls[1].Add(1)
 				case op < 8:
+					if calm.Load() {
+						break
+					}
 					if err := c.Close(); err != nil && err != core.ErrCloseBeforeInit {
 						t.Errorf("Close: %v", err)
 					}
@@ -110,10 +118,18 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 				return
 			case <-tick.C:
 				e.srv.DropAll()
+				calm.Store(!calm.Load())
 			}
 		}
 	})
-	time.Sleep(2 * time.Second)
+	const enough = 20
+	begun := time.Now()
+	for time.Since(begun) < 2*time.Second || e.srv.Upgrades(e.user) < enough {
+		if time.Since(begun) > time.Minute {
+			break // judged below
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	close(stop)
 	wg.Wait()
 	shutdown(t, c)
@@ -121,8 +137,8 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 	t.Logf("start %d, send %d, close %d, kick %d; %d events; %d attempts; %d upgrades; server max sockets %d",
 		calls[0].Load(), calls[1].Load(), calls[2].Load(), calls[3].Load(), events.Load(),
 		c.Stats().Attempts, e.srv.Upgrades(e.user), e.srv.MaxSockets(e.user))
-	if n := e.srv.Upgrades(e.user); n < 10 {
-		t.Fatalf("only %d upgrades: the hammering did not exercise the client", n)
+	if n := e.srv.Upgrades(e.user); n < enough {
+		t.Fatalf("only %d upgrades in %v: the hammering did not exercise the client", n, time.Since(begun))
 	}
 	if n := d.maxDials.Load(); n != 1 {
 		t.Errorf("%d dials in flight at once", n)
