@@ -104,6 +104,7 @@ func (b *Bench) Close() {
 
 // benchSock is one open bench socket.
 type benchSock struct {
+	ready  chan struct{} // closed once ws is set (or the upgrade failed)
 	ws     *websocket.Conn
 	out    *batchConn
 	frames atomic.Int64
@@ -125,13 +126,16 @@ func (b *Bench) serveSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	b.wg.Add(1)
 	defer b.wg.Done()
-	s := &benchSock{}
+	s := &benchSock{ready: make(chan struct{})}
 	b.socks[id] = s // reserved: a second upgrade with this id gets 409
 	b.mu.Unlock()
+	var once sync.Once
+	ready := func() { once.Do(func() { close(s.ready) }) }
 	defer func() {
 		b.mu.Lock()
 		delete(b.socks, id)
 		b.mu.Unlock()
+		ready()
 	}()
 
 	hj := &batchHijacker{ResponseWriter: w}
@@ -144,6 +148,7 @@ func (b *Bench) serveSocket(w http.ResponseWriter, r *http.Request) {
 	s.ws, s.out = ws, hj.conn
 	closed := b.closed
 	b.mu.Unlock()
+	ready()
 	if closed {
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
@@ -182,11 +187,25 @@ func (s *benchSock) read() {
 	}
 }
 
-// sock returns the open socket registered as id, or nil.
-func (b *Bench) sock(id string) *benchSock {
+// sock returns the open socket registered as id, or nil. A socket whose
+// upgrade is still being accepted is waited for: the client sees it open
+// (the 101 is written) before the server has registered it, and a push it
+// sends at once must not get a 404.
+func (b *Bench) sock(ctx context.Context, id string) *benchSock {
+	b.mu.Lock()
+	s := b.socks[id]
+	b.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	select {
+	case <-s.ready:
+	case <-ctx.Done():
+		return nil
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if s := b.socks[id]; s != nil && s.ws != nil {
+	if b.socks[id] == s && s.ws != nil {
 		return s
 	}
 	return nil
@@ -214,7 +233,7 @@ func (b *Bench) handlePush(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest)
 		return
 	}
-	s := b.sock(q.Get("id"))
+	s := b.sock(r.Context(), q.Get("id"))
 	if s == nil {
 		httpError(w, http.StatusNotFound)
 		return
@@ -266,7 +285,7 @@ func putSeq(dst []byte, seq int) {
 }
 
 func (b *Bench) handleCount(w http.ResponseWriter, r *http.Request) {
-	s := b.sock(r.URL.Query().Get("id"))
+	s := b.sock(r.Context(), r.URL.Query().Get("id"))
 	if s == nil {
 		httpError(w, http.StatusNotFound)
 		return
