@@ -33,9 +33,9 @@ type Options struct {
 }
 
 // Client is the one state machine behind kiss.websocket: at most one socket
-// at a time, whatever the races between timers, Start, Close and Kick. Every
-// callback of an old socket or timer carries the generation it belongs to
-// and does nothing once the client has moved on.
+// at a time, whatever the races between timers, Start, Close and Reconnect.
+// Every callback of an old socket or timer carries the generation it belongs
+// to and does nothing once the client has moved on.
 type Client struct {
 	opts Options
 	cnt  counters
@@ -53,8 +53,8 @@ type Client struct {
 	attempt      int
 	attempts     uint64
 	tokenChecked bool
-	exhausted    bool // stopped after maxAttempts: Kick tries another round
-	offline      bool // the device said it has no network: attempts wait for Kick
+	exhausted    bool // stopped after maxAttempts: Reconnect tries another round
+	offline      bool // the device said it has no network: attempts wait for Reconnect
 	timer        *time.Timer
 	nextDelay    time.Duration
 	pulse        *Pulse
@@ -114,14 +114,15 @@ func (c *Client) Start(cfg Config) (<-chan Result, error) {
 	return ch, nil
 }
 
-// Kick reconnects now when the client is waiting between attempts, or gives
-// it one more round of attempts after it gave up (browser online event, tab
-// visible again). Otherwise it does nothing.
-func (c *Client) Kick() {
+// Reconnect is reconnect(): it connects now when the client is waiting
+// between attempts, or gives it one more round of attempts after it gave up
+// (also the browser's online event, a tab visible again). Otherwise it does
+// nothing.
+func (c *Client) Reconnect() {
 	c.mu.Lock()
 	c.offline = false
 	switch {
-	case c.state == StateWaiting:
+	case c.state == StateReconnecting:
 	case c.state == StateClosed && c.exhausted:
 		c.exhausted, c.attempt, c.tokenChecked = false, 0, false
 	default:
@@ -133,7 +134,7 @@ func (c *Client) Kick() {
 }
 
 // Offline tells the client the device has no network (the browser's offline
-// event). A reconnection due meanwhile waits for the next Kick (online)
+// event). A reconnection due meanwhile waits for the next Reconnect (online)
 // instead of failing at once and using up reconnection.maxAttempts.
 func (c *Client) Offline() {
 	c.mu.Lock()
@@ -265,7 +266,7 @@ func (c *Client) Close() error {
 			h.HandleClose(&CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"})
 		}
 		return nil
-	case StateConnecting, StateWaiting:
+	case StateConnecting, StateReconnecting:
 		ce := &CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"}
 		if c.state == StateConnecting {
 			c.last = *ce
@@ -291,13 +292,13 @@ func (c *Client) Stats() Stats {
 		FramesIn: c.cnt.framesIn.Load(), FramesOut: c.cnt.framesOut.Load(),
 		BytesIn: c.cnt.bytesIn.Load(), BytesOut: c.cnt.bytesOut.Load(), Dropped: c.cnt.dropped.Load(),
 	}
-	if c.state == StateWaiting {
+	if c.state == StateReconnecting {
 		s.NextDelay = c.nextDelay
 	}
 	return s
 }
 
-// Resumable reports whether Kick would start another round of attempts
+// Resumable reports whether Reconnect would start another round of attempts
 // after the client gave up (it stopped after maxAttempts).
 func (c *Client) Resumable() bool {
 	c.mu.Lock()
@@ -550,7 +551,7 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 		}
 		c.tokenChecked = true
 		gen := c.advanceLocked()
-		c.state = StateWaiting
+		c.state = StateReconnecting
 		ctx, cancel := context.WithCancel(context.Background())
 		c.cancel = cancel
 		c.wg.Add(1)
@@ -609,19 +610,19 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 	default:
 		delay := r.NextDelay(c.attempt, c.opts.Rand())
 		gen := c.advanceLocked()
-		c.state, c.nextDelay = StateWaiting, delay
+		c.state, c.nextDelay = StateReconnecting, delay
 		c.timer = time.AfterFunc(delay, func() { c.retry(gen, delay) })
 	}
 }
 
 func (c *Client) retry(gen uint64, delay time.Duration) {
 	c.mu.Lock()
-	if gen != c.gen || c.state != StateWaiting {
+	if gen != c.gen || c.state != StateReconnecting {
 		c.mu.Unlock()
 		return
 	}
 	if c.offline {
-		c.timer, c.nextDelay = nil, 0 // Kick (online) starts the attempt
+		c.timer, c.nextDelay = nil, 0 // Reconnect (online) starts the attempt
 		c.mu.Unlock()
 		return
 	}

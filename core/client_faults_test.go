@@ -288,7 +288,7 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 		connected(t, c, rec, cfg)
 		e.srv.CloseAll(1000, "")
 		expect(t, rec, wait, core.EventClose, core.EventDisconnected)
-		if s := c.Stats(); s.State != core.StateWaiting || s.NextDelay != 150*time.Millisecond || s.Attempt != 1 {
+		if s := c.Stats(); s.State != core.StateReconnecting || s.NextDelay != 150*time.Millisecond || s.Attempt != 1 {
 			t.Fatalf("stats between attempts %+v", s)
 		}
 		c.Close()
@@ -471,7 +471,7 @@ func TestSendAndCloseBeforeStart(t *testing.T) {
 	if err := c.Close(); !errors.Is(err, core.ErrCloseBeforeInit) {
 		t.Fatalf("Close before Start: %v", err)
 	}
-	c.Kick()
+	c.Reconnect()
 	bad := fast()
 	bad.Heartbeat.Enabled, bad.Heartbeat.Timeout = true, bad.Heartbeat.Delay
 	var ce *core.ConfigError

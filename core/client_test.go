@@ -297,7 +297,7 @@ func TestClose4002IsConnectionLostAndStops(t *testing.T) {
 		t.Fatalf("events %v", g)
 	}
 	if c.Resumable() {
-		t.Fatal("4002 is not an exhausted round: Kick must not resume it")
+		t.Fatal("4002 is not an exhausted round: Reconnect must not resume it")
 	}
 	stopped(t, e, rec, c, 1)
 	if s := c.Stats(); s.LastCloseCode != 4002 || s.LastCloseReason != "TOO_MANY_SOCKETS" || !s.LastCloseClean {
@@ -312,7 +312,7 @@ func TestClose4003IsConnectionClosedAndStops(t *testing.T) {
 	if g[1].Close.Code != 4003 {
 		t.Fatalf("events %v", g)
 	}
-	c.Kick() // does nothing after a definitive close
+	c.Reconnect() // does nothing after a definitive close
 	stopped(t, e, rec, c, 1)
 }
 
@@ -505,21 +505,21 @@ func TestPastMaxAttemptsIsConnectionLostAndKickGivesOneMoreRound(t *testing.T) {
 		t.Fatalf("events %v", g)
 	}
 	if !c.Resumable() {
-		t.Fatal("exhausted: Kick must be able to resume")
+		t.Fatal("exhausted: Reconnect must be able to resume")
 	}
 	stopped(t, e, rec, c, 1)
 	if n := c.Stats().Attempts; n != 3 {
 		t.Fatalf("%d attempts, want 3", n)
 	}
 	// The browser came back online: one more round, at once.
-	c.Kick()
+	c.Reconnect()
 	g = expect(t, rec, wait, core.EventReconnecting, core.EventClose,
 		core.EventReconnecting, core.EventClose, core.EventReconnecting, core.EventClose, core.EventConnectionLost)
 	if g[0].Delay != 0 || g[0].Attempt != 0 || g[2].Attempt != 1 || g[4].Attempt != 2 {
 		t.Fatalf("second round %v", g)
 	}
 	e.srv.RefuseUpgrades(0, 0)
-	c.Kick()
+	c.Reconnect()
 	g = expect(t, rec, wait, core.EventReconnecting, core.EventReconnected)
 	if c.Resumable() || c.State() != core.StateOpen {
 		t.Fatalf("state %v after reconnecting", c.State())
@@ -638,10 +638,10 @@ func TestOfflineHoldsAttemptsUntilOnline(t *testing.T) {
 	expect(t, rec, wait, core.EventClose, core.EventDisconnected)
 	// the retry falls due while offline: no attempt is spent
 	quiet(t, rec, 200*time.Millisecond)
-	if s := c.Stats(); s.State != core.StateWaiting || s.Attempts != 1 || s.Attempt != 1 {
+	if s := c.Stats(); s.State != core.StateReconnecting || s.Attempts != 1 || s.Attempt != 1 {
 		t.Fatalf("offline: %+v", s)
 	}
-	c.Kick() // online
+	c.Reconnect() // online
 	expect(t, rec, wait, core.EventReconnecting, core.EventReconnected)
 }
 

@@ -101,7 +101,7 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 					}
 					calls[2].Add(1)
 				default:
-					c.Kick()
+					c.Reconnect()
 					calls[3].Add(1)
 				}
 				_ = c.Stats()

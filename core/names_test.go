@@ -22,7 +22,7 @@ func TestNames(t *testing.T) {
 		{core.EventKind(99).String(), "unknown"},
 		{core.EventKind(-1).String(), "unknown"},
 		{core.StateIdle.String(), "idle"},
-		{core.StateWaiting.String(), "reconnecting"},
+		{core.StateReconnecting.String(), "reconnecting"},
 		{core.StateClosed.String(), "closed"},
 		{core.State(-1).String(), "unknown"},
 		{core.ActionCheckToken.String(), "check-token"},

@@ -9,12 +9,12 @@ import (
 type State int
 
 const (
-	StateIdle       State = iota // Start never called
-	StateConnecting              // a handshake is in progress
-	StateOpen                    // the socket is open
-	StateClosing                 // Close called, waiting for the handshake
-	StateWaiting                 // between attempts (or checking the token)
-	StateClosed                  // stopped; Start opens again
+	StateIdle         State = iota // Start never called
+	StateConnecting                // a handshake is in progress
+	StateOpen                      // the socket is open
+	StateClosing                   // Close called, waiting for the handshake
+	StateReconnecting              // between attempts (or checking the token)
+	StateClosed                    // stopped; Start opens again
 )
 
 var stateNames = [...]string{"idle", "connecting", "open", "closing", "reconnecting", "closed"}

@@ -84,7 +84,7 @@ func (b *bridge) impl() (safejs.Value, error) {
 		"init":      b.init,
 		"send":      b.send,
 		"close":     func([]safejs.Value) any { return b.close() },
-		"reconnect": func([]safejs.Value) any { b.client.Kick(); return nil },
+		"reconnect": func([]safejs.Value) any { b.client.Reconnect(); return nil },
 		"stats":     func([]safejs.Value) any { return b.stats() },
 		"state":     func([]safejs.Value) any { return b.client.State().String() },
 		"debug":     b.debug,
@@ -284,7 +284,7 @@ func (b *bridge) stopped() {
 	}
 }
 
-// listen wires online and visibilitychange to Kick, and offline to
+// listen wires online and visibilitychange to Reconnect, and offline to
 // Offline (attempts then wait for the network instead of failing).
 func (b *bridge) listen() {
 	b.mu.Lock()
@@ -315,11 +315,11 @@ func (b *bridge) listen() {
 		})
 		b.mu.Unlock()
 	}
-	add(win, "online", b.client.Kick)
+	add(win, "online", b.client.Reconnect)
 	add(win, "offline", b.client.Offline)
 	add(doc, "visibilitychange", func() {
 		if s, ok := getString(doc, "visibilityState"); ok && s == "visible" {
-			b.client.Kick()
+			b.client.Reconnect()
 		}
 	})
 }
