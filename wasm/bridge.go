@@ -19,7 +19,7 @@ import (
 // client's events to the loader, which publishes them.
 type bridge struct {
 	kiss    safejs.Value
-	rt      safejs.Value
+	js      *loader
 	sess    *session
 	dialer  *browserDialer
 	client  *core.Client
@@ -32,15 +32,15 @@ type bridge struct {
 	unlisten  []func()
 }
 
-func newBridge(kiss, rt safejs.Value) *bridge {
-	b := &bridge{kiss: kiss, rt: rt, sess: &session{kiss: kiss, rt: rt}, dialer: &browserDialer{rt: rt, adopt: safejs.Undefined()}}
+func newBridge(kiss safejs.Value, js *loader) *bridge {
+	b := &bridge{kiss: kiss, js: js, sess: &session{kiss: kiss, js: js}, dialer: &browserDialer{js: js, adopt: safejs.Undefined()}}
 	b.client = core.New(core.Options{
 		Dialer:     b.dialer,
 		URL:        b.nextURL,
 		CheckToken: b.checkToken,
 		Session:    b.sess.id,
 		OnEvent:    b.onEvent,
-		Log:        func(msg string) { _, _ = rt.Call("warn", strings.TrimPrefix(msg, "kiss.websocket: ")) },
+		Log:        func(msg string) { js.warn(strings.TrimPrefix(msg, "kiss.websocket: ")) },
 	})
 	return b
 }
@@ -51,11 +51,7 @@ func (b *bridge) nextURL() (string, error) {
 	b.mu.Lock()
 	cfgV := b.cfgV
 	b.mu.Unlock()
-	v, err := b.rt.Call("url", cfgV)
-	if err != nil {
-		return "", err
-	}
-	return v.String()
+	return b.js.url(cfgV)
 }
 
 // checkToken runs after a 1006 with an empty reason. It asks the loader
@@ -63,18 +59,10 @@ func (b *bridge) nextURL() (string, error) {
 // not ending in "token=", e.g. a third-party feed) makes the 1006 a network
 // failure, and the token is offered to no one.
 func (b *bridge) checkToken(ctx context.Context) core.TokenStatus {
-	t, err := b.rt.Call("target")
-	if err != nil {
+	u, carries := b.js.target()
+	if !carries {
 		return core.TokenUnknown
 	}
-	carries, err := t.Get("carries")
-	if err != nil {
-		return core.TokenUnknown
-	}
-	if ok, _ := carries.Bool(); !ok {
-		return core.TokenUnknown
-	}
-	u, _ := getString(t, "url")
 	return b.sess.check(ctx, u)
 }
 
@@ -110,19 +98,24 @@ func (b *bridge) impl() (safejs.Value, error) {
 	return obj, nil
 }
 
-// init(config, resolve, reject): validation and Start happen here, at once,
-// so readyState is 0 when init returns; only the wait for the outcome runs
-// on a goroutine.
+// init(config[, pre]) returns init's promise. Validation and Start happen
+// here, at once, so the socket exists when init returns; only the wait for
+// the outcome runs on a goroutine. pre is the socket the loader made for this
+// init while the wasm loaded.
 func (b *bridge) init(args []safejs.Value) any {
-	cfgV, resolve, reject, pre := arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3)
-	raw, err := readConfig(b.rt, cfgV)
+	cfgV, pre := arg(args, 0), arg(args, 1)
+	promise, resolve, reject, err := b.js.deferred()
+	if err != nil {
+		return jsError("Error", "kiss.websocket.init: "+err.Error())
+	}
+	raw, err := readConfig(b.js, cfgV)
 	var cfg core.Config
 	if err == nil {
 		cfg, err = core.Decode(raw)
 	}
 	if err != nil {
 		b.rejectInit(reject, pre, err)
-		return nil
+		return promise
 	}
 	b.mu.Lock()
 	prevCfgV := b.cfgV
@@ -133,11 +126,11 @@ func (b *bridge) init(args []safejs.Value) any {
 	if !b.dialer.adopt.IsUndefined() {
 		// not taken (Start was ignored or failed): nothing will run it
 		b.dialer.adopt = safejs.Undefined()
-		_, _ = b.rt.Call("discard", pre)
+		b.js.discard(pre)
 	}
 	if err != nil {
 		b.rejectInit(reject, safejs.Undefined(), err)
-		return nil
+		return promise
 	}
 	r := <-peek(res)
 	if r.ignored {
@@ -146,19 +139,19 @@ func (b *bridge) init(args []safejs.Value) any {
 		b.cfgV = prevCfgV
 		b.mu.Unlock()
 		_, _ = resolve.Invoke(safejs.Undefined())
-		return nil
+		return promise
 	}
-	_, _ = b.rt.Call("configure", cfgV, cfg.Outbox.MaxBytes)
+	b.js.configure(cfgV, cfg.Outbox.MaxBytes)
 	b.listen()
 	go func() { _, _ = resolve.Invoke(resultValue(<-r.ch)) }()
-	return nil
+	return promise
 }
 
 // rejectInit rejects init with a TypeError, and closes the socket the
 // loader made for it while the wasm was loading (pre): nothing was sent on it.
 func (b *bridge) rejectInit(reject, pre safejs.Value, err error) {
 	if isObject(pre) {
-		_, _ = b.rt.Call("discard", pre)
+		b.js.discard(pre)
 	}
 	_, _ = reject.Invoke(jsError("TypeError", err.Error()))
 }
@@ -220,12 +213,10 @@ func (b *bridge) close() any {
 	if err := b.client.Close(); err != nil {
 		return jsError("Error", err.Error())
 	}
-	d, err := b.rt.Call("deferred")
+	p, resolve, _, err := b.js.deferred()
 	if err != nil {
 		return nil
 	}
-	p, _ := d.Get("promise")
-	resolve, _ := d.Get("resolve")
 	b.mu.Lock()
 	b.closers = append(b.closers, resolve)
 	b.mu.Unlock()
@@ -254,13 +245,12 @@ func (b *bridge) onEvent(e core.Event) {
 	case core.EventMessage: // the loader dispatches messages itself
 		return
 	case core.EventReconnecting:
-		if d, err := b.rt.Call("deferred"); err == nil {
-			payload, _ = d.Get("promise")
-			resolve, _ := d.Get("resolve")
+		if p, resolve, _, err := b.js.deferred(); err == nil {
+			payload = p
 			go func() { _, _ = resolve.Invoke(resultValue(<-e.Result)) }()
 		}
 	}
-	_, _ = b.rt.Call("emit", e.Kind.String(), payload)
+	b.js.emit(e.Kind.String(), payload)
 	switch e.Kind {
 	case core.EventUnusableToken:
 		if sess := b.sess.obj(); isObject(sess) {
@@ -337,15 +327,7 @@ func (b *bridge) unlistenAll() {
 // stats merges the client's snapshot with the loader's frame counters.
 func (b *bridge) stats() any {
 	s := b.client.Stats()
-	c, _ := b.rt.Call("counters")
-	num := func(name string) float64 {
-		v, err := c.Get(name)
-		if err != nil {
-			return 0
-		}
-		f, _ := v.Float()
-		return f
-	}
+	c := b.js.counters()
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	return map[string]any{
 		"state":           s.State.String(),
@@ -357,13 +339,13 @@ func (b *bridge) stats() any {
 		"lastCloseClean":  s.LastCloseClean,
 		"rtt":             ms(s.RTT),
 		"nextDelay":       ms(s.NextDelay),
-		"framesIn":        float64(s.FramesIn) + num("framesIn"),
-		"framesOut":       float64(s.FramesOut) + num("framesOut"),
-		"bytesIn":         float64(s.BytesIn) + num("bytesIn"),
-		"bytesOut":        float64(s.BytesOut) + num("bytesOut"),
+		"framesIn":        float64(s.FramesIn) + c.framesIn,
+		"framesOut":       float64(s.FramesOut) + c.framesOut,
+		"bytesIn":         float64(s.BytesIn) + c.bytesIn,
+		"bytesOut":        float64(s.BytesOut) + c.bytesOut,
 		"queued":          s.Queued,
 		"queuedBytes":     s.QueuedBytes,
-		"dropped":         float64(s.Dropped) + num("dropped"),
+		"dropped":         float64(s.Dropped) + c.dropped,
 		"refused":         float64(s.Refused),
 		"discarded":       float64(s.Discarded),
 	}

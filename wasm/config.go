@@ -17,8 +17,8 @@ var configKeys = map[string][]string{
 }
 
 // readConfig turns the JavaScript config into the shape core.Decode takes.
-func readConfig(rt, cfg safejs.Value) (raw map[string]any, err error) {
-	switch jsType(rt, cfg) {
+func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, err error) {
+	switch js.typeOf(cfg) {
 	case "undefined":
 		return map[string]any{}, nil
 	case "object":
@@ -28,22 +28,22 @@ func readConfig(rt, cfg safejs.Value) (raw map[string]any, err error) {
 	default:
 		return nil, &core.ConfigError{Field: "config", Msg: "must be an object"}
 	}
-	raw = readFields(rt, cfg, configKeys[""])
+	raw = readFields(js, cfg, configKeys[""])
 	for _, sub := range []string{"reconnection", "heartbeat", "outbox"} {
 		v, err := cfg.Get(sub)
 		if err != nil {
 			return nil, err
 		}
-		if jsType(rt, v) == "object" && !v.IsNull() {
-			raw[sub] = readFields(rt, v, configKeys[sub])
+		if js.typeOf(v) == "object" && !v.IsNull() {
+			raw[sub] = readFields(js, v, configKeys[sub])
 		} else {
-			raw[sub] = valueOf(rt, v)
+			raw[sub] = valueOf(js, v)
 		}
 	}
 	return raw, nil
 }
 
-func readFields(rt, obj safejs.Value, keys []string) map[string]any {
+func readFields(js *loader, obj safejs.Value, keys []string) map[string]any {
 	m := make(map[string]any, len(keys))
 	for _, k := range keys {
 		v, err := obj.Get(k)
@@ -51,7 +51,7 @@ func readFields(rt, obj safejs.Value, keys []string) map[string]any {
 			m[k] = core.Opaque("unreadable value")
 			continue
 		}
-		if x := valueOf(rt, v); x != nil {
+		if x := valueOf(js, v); x != nil {
 			m[k] = x
 		}
 	}
@@ -60,8 +60,8 @@ func readFields(rt, obj safejs.Value, keys []string) map[string]any {
 
 // valueOf maps a JavaScript value to float64, string, bool, nil or Opaque.
 // It asks JavaScript's typeof first: syscall/js's Type() panics on a BigInt.
-func valueOf(rt, v safejs.Value) any {
-	switch t := jsType(rt, v); t {
+func valueOf(js *loader, v safejs.Value) any {
+	switch t := js.typeOf(v); t {
 	case "undefined":
 		return nil
 	case "number":
@@ -81,14 +81,4 @@ func valueOf(rt, v safejs.Value) any {
 	default:
 		return core.Opaque(t)
 	}
-}
-
-// jsType is typeof, with "array" for arrays.
-func jsType(rt, v safejs.Value) string {
-	t, err := rt.Call("typeOf", v)
-	if err != nil {
-		return "unknown"
-	}
-	s, _ := t.String()
-	return s
 }

@@ -28,10 +28,10 @@ func boot() error {
 		return err
 	}
 	_ = safeDelete("__kissWebsocketBoot")
-	impl, err := newBridge(kiss, rt).impl()
+	js := newLoader(rt)
+	impl, err := newBridge(kiss, js).impl()
 	if err != nil {
 		return err
 	}
-	_, err = rt.Call("ready", impl)
-	return err
+	return js.ready(impl)
 }

@@ -16,7 +16,7 @@ import (
 // only to the origins KissJS itself gives it to.
 type session struct {
 	kiss safejs.Value
-	rt   safejs.Value
+	js   *loader
 }
 
 const (
@@ -35,12 +35,7 @@ func (s *session) obj() safejs.Value {
 // token returns kiss.session.getToken() or localStorage["session-token"], as
 // the loader reads it for the socket URL.
 func (s *session) token() string {
-	v, err := s.rt.Call("token")
-	if err != nil {
-		return ""
-	}
-	t, _ := v.String()
-	return t
+	return s.js.token()
 }
 
 // id names the session a message is queued in (core.Options.Session), as
@@ -48,12 +43,7 @@ func (s *session) token() string {
 // KissJS user, or without KissJS the token (a refreshed one staying the
 // session of the token it replaced).
 func (s *session) id() string {
-	v, err := s.rt.Call("session")
-	if err != nil {
-		return ""
-	}
-	id, _ := v.String()
-	return id
+	return s.js.session()
 }
 
 func storageGet(key string) string {
@@ -172,7 +162,7 @@ func (s *session) refresh(ctx context.Context, origin string) core.TokenStatus {
 	if !ok1 || !ok2 {
 		return core.TokenUnknown
 	}
-	_, _ = s.rt.Call("refreshed", tok) // the same user: the outbox stays
+	s.js.refreshed(tok) // the same user: the outbox stays
 	storageSet(tokenKey, tok)
 	storageSet(refreshKey, ref)
 	return core.TokenRefreshed

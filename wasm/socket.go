@@ -18,7 +18,7 @@ import (
 // answers its ping. It is a core.Opener: the socket exists from the moment
 // the attempt starts, as in KissJS.
 type browserDialer struct {
-	rt safejs.Value
+	js *loader
 	// adopt is the loader's record of a socket init() made while the wasm
 	// loaded; the bridge sets it around the Start of that init.
 	adopt safejs.Value
@@ -28,7 +28,7 @@ type browserDialer struct {
 type sock struct {
 	rec     safejs.Value // the loader's record of the socket: {ws, ...}
 	ws      safejs.Value
-	rt      safejs.Value
+	js      *loader
 	opened  chan struct{}
 	failed  chan *core.CloseError
 	release []func()
@@ -51,7 +51,7 @@ func (d *browserDialer) Dial(ctx context.Context, url string) (core.Conn, error)
 // Open runs with the client's lock held: it only calls JavaScript, which
 // calls back into Go later, from events.
 func (d *browserDialer) Open(url string) (core.Opening, error) {
-	s := &sock{rt: d.rt, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
+	s := &sock{js: d.js, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
 	var once sync.Once
 	onOpen, rel1, err1 := newFunc(func(safejs.Value, []safejs.Value) any {
 		once.Do(func() { close(s.opened) })
@@ -79,7 +79,7 @@ func (d *browserDialer) Open(url string) (core.Opening, error) {
 	}
 	pre := d.adopt
 	d.adopt = safejs.Undefined()
-	rec, err := d.rt.Call("open", url, onOpen, onClose, onPong, pre)
+	rec, err := d.js.open(url, onOpen, onClose, onPong, pre)
 	if err == nil {
 		s.rec = rec
 		s.ws, err = rec.Get("ws")
@@ -166,7 +166,7 @@ func (s *sock) detach() {
 	s.mu.Lock()
 	s.unsent = unsent
 	s.mu.Unlock()
-	_, _ = s.rt.Call("detach", s.rec)
+	s.js.detach(s.rec)
 	s.releaseFuncs()
 }
 
@@ -179,7 +179,7 @@ func (s *sock) Serve(h core.Handler) {
 		h.HandleClose(early)
 		return
 	}
-	_, _ = s.rt.Call("live", s.rec)
+	s.js.live(s.rec)
 }
 
 // errNotOpen keeps a frame the browser would drop silently (socket closing)
@@ -190,8 +190,7 @@ func (s *sock) WriteText(data []byte) error {
 	if err := s.isOpen(); err != nil {
 		return err
 	}
-	_, err := s.rt.Call("send", s.rec, string(data))
-	return err
+	return s.js.send(s.rec, string(data))
 }
 
 // Ping sends "ping" and has the loader hand the next "pong" to Go.
@@ -199,8 +198,7 @@ func (s *sock) Ping() error {
 	if err := s.isOpen(); err != nil {
 		return err
 	}
-	_, err := s.rt.Call("ping", s.rec)
-	return err
+	return s.js.ping(s.rec)
 }
 
 func (s *sock) isOpen() error {
@@ -226,32 +224,10 @@ func (s *sock) Unsent() [][]byte {
 	return s.readUnsent()
 }
 
-func (s *sock) readUnsent() [][]byte {
-	v, err := s.rt.Call("unsent", s.rec)
-	if err != nil {
-		return nil
-	}
-	n, err := v.Length()
-	if err != nil || n == 0 {
-		return nil
-	}
-	out := make([][]byte, 0, n)
-	for i := 0; i < n; i++ {
-		e, err := v.Index(i)
-		if err != nil {
-			return out
-		}
-		str, err := e.String()
-		if err != nil {
-			return out
-		}
-		out = append(out, []byte(str))
-	}
-	return out
-}
+func (s *sock) readUnsent() [][]byte { return s.js.unsent(s.rec) }
 
 func (s *sock) Close(code int, reason string) error {
-	_, _ = s.rt.Call("closing", s.rec)
+	s.js.closing(s.rec)
 	_, err := s.ws.Call("close", code, reason)
 	return err
 }

@@ -314,7 +314,7 @@
     },
     deferred: function () {
       var d = {};
-      d.promise = new Promise(function (resolve) { d.resolve = resolve; });
+      d.promise = new Promise(function (resolve, reject) { d.resolve = resolve; d.reject = reject; });
       return d;
     },
     typeOf: function (v) { return Array.isArray(v) ? "array" : typeof v; },
@@ -365,7 +365,7 @@
       if (k.context && k.context.ws === "no") return Promise.resolve(undefined);
       initCalled = true;
       if (!impl) return later("initWith", [config, failure ? null : preOpen(config)], true);
-      return new Promise(function (resolve, reject) { impl.init(config === undefined ? {} : config, resolve, reject); });
+      return impl.init(config === undefined ? {} : config);
     },
     send: function (jsonData) {
       if (!initCalled) throw new Error(NO_INIT_SEND);
@@ -387,7 +387,7 @@
       if (err) throw err;
     },
     initWith: function (config, pre) {
-      return new Promise(function (resolve, reject) { impl.init(config === undefined ? {} : config, resolve, reject, pre); });
+      return impl.init(config === undefined ? {} : config, pre);
     },
     close: function () {
       if (!initCalled) throw new Error(NO_INIT_CLOSE);

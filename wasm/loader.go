@@ -1,0 +1,203 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"sync"
+
+	"github.com/hack-pad/safejs"
+)
+
+// loader is the one boundary between Go and web/kiss-websocket.js: a typed
+// method for each function of the loader's runtime object (rt). Nothing
+// else in Go calls the loader by name. A failed call is logged once per
+// function, so a broken loader shows up without flooding the console.
+type loader struct {
+	rt safejs.Value
+
+	mu     sync.Mutex
+	failed map[string]bool
+}
+
+func newLoader(rt safejs.Value) *loader { return &loader{rt: rt, failed: map[string]bool{}} }
+
+func (l *loader) call(name string, args ...any) (safejs.Value, error) {
+	v, err := l.rt.Call(name, args...)
+	if err != nil {
+		l.mu.Lock()
+		first := !l.failed[name]
+		l.failed[name] = true
+		l.mu.Unlock()
+		if first {
+			println("kiss.websocket: loader call " + name + " failed: " + err.Error())
+		}
+	}
+	return v, err
+}
+
+// warn prints msg on the console (never a token).
+func (l *loader) warn(msg string) { _, _ = l.call("warn", msg) }
+
+// ready hands the implementation to the loader, which replays queued calls.
+func (l *loader) ready(impl safejs.Value) error {
+	_, err := l.call("ready", impl)
+	return err
+}
+
+// url builds the socket URL from the page's config object.
+func (l *loader) url(cfg safejs.Value) (string, error) {
+	v, err := l.call("url", cfg)
+	if err != nil {
+		return "", err
+	}
+	return v.String()
+}
+
+// target is the socket of the last attempt: its URL, and whether the token
+// is in it.
+func (l *loader) target() (url string, carries bool) {
+	t, err := l.call("target")
+	if err != nil {
+		return "", false
+	}
+	v, err := t.Get("carries")
+	if err != nil {
+		return "", false
+	}
+	carries, _ = v.Bool()
+	url, _ = getString(t, "url")
+	return url, carries
+}
+
+// token is the session token as the loader reads it for the socket URL.
+func (l *loader) token() string {
+	v, err := l.call("token")
+	if err != nil {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+// session names the session of the moment (see the loader's session()).
+func (l *loader) session() string {
+	v, err := l.call("session")
+	if err != nil {
+		return ""
+	}
+	s, _ := v.String()
+	return s
+}
+
+// refreshed tells the loader that tok, which our refresh is about to store,
+// is the session of the token it replaces.
+func (l *loader) refreshed(tok string) { _, _ = l.call("refreshed", tok) }
+
+// configure hands the loader the hooks and the largest message send takes.
+func (l *loader) configure(cfg safejs.Value, maxBytes int) { _, _ = l.call("configure", cfg, maxBytes) }
+
+// emit publishes a client event (and runs the hooks it stands for).
+func (l *loader) emit(name string, payload any) { _, _ = l.call("emit", name, payload) }
+
+// discard closes a socket init() made while the wasm loaded, unless adopted.
+func (l *loader) discard(pre safejs.Value) { _, _ = l.call("discard", pre) }
+
+// deferred is the one promise helper: a promise and its settling functions.
+func (l *loader) deferred() (promise, resolve, reject safejs.Value, err error) {
+	d, err := l.call("deferred")
+	if err != nil {
+		return safejs.Undefined(), safejs.Undefined(), safejs.Undefined(), err
+	}
+	promise, err1 := d.Get("promise")
+	resolve, err2 := d.Get("resolve")
+	reject, err3 := d.Get("reject")
+	for _, e := range []error{err1, err2, err3} {
+		if e != nil {
+			return safejs.Undefined(), safejs.Undefined(), safejs.Undefined(), e
+		}
+	}
+	return promise, resolve, reject, nil
+}
+
+// typeOf is JavaScript's typeof, with "array" for arrays.
+func (l *loader) typeOf(v safejs.Value) string {
+	t, err := l.call("typeOf", v)
+	if err != nil {
+		return "unknown"
+	}
+	s, _ := t.String()
+	return s
+}
+
+// counters are the loader's frame counters (the per-frame path is there).
+type counters struct{ framesIn, bytesIn, framesOut, bytesOut, dropped float64 }
+
+func (l *loader) counters() counters {
+	c, err := l.call("counters")
+	if err != nil {
+		return counters{}
+	}
+	num := func(name string) float64 {
+		v, err := c.Get(name)
+		if err != nil {
+			return 0
+		}
+		f, _ := v.Float()
+		return f
+	}
+	return counters{num("framesIn"), num("bytesIn"), num("framesOut"), num("bytesOut"), num("dropped")}
+}
+
+// The socket calls take the record open returned.
+
+// open adopts pre (a socket init() made while the wasm loaded) or makes a
+// socket for url; onOpen, onClose and onPong are called from its events.
+func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value) (safejs.Value, error) {
+	return l.call("open", url, onOpen, onClose, onPong, pre)
+}
+
+// live lets frames in (the open sequence is over) and dispatches early ones.
+func (l *loader) live(rec safejs.Value) { _, _ = l.call("live", rec) }
+
+// closing stops direct sends: close() was called on the socket.
+func (l *loader) closing(rec safejs.Value) { _, _ = l.call("closing", rec) }
+
+// detach removes the socket's listeners.
+func (l *loader) detach(rec safejs.Value) { _, _ = l.call("detach", rec) }
+
+// send writes one text frame, tracked for reclaiming.
+func (l *loader) send(rec safejs.Value, s string) error {
+	_, err := l.call("send", rec, s)
+	return err
+}
+
+// ping sends the heartbeat; the next "pong" goes to Go.
+func (l *loader) ping(rec safejs.Value) error {
+	_, err := l.call("ping", rec)
+	return err
+}
+
+// unsent returns the frames the browser still held, oldest first.
+func (l *loader) unsent(rec safejs.Value) [][]byte {
+	v, err := l.call("unsent", rec)
+	if err != nil {
+		return nil
+	}
+	n, err := v.Length()
+	if err != nil || n == 0 {
+		return nil
+	}
+	out := make([][]byte, 0, n)
+	for i := 0; i < n; i++ {
+		e, err := v.Index(i)
+		if err != nil {
+			return out
+		}
+		str, err := e.String()
+		if err != nil {
+			return out
+		}
+		out = append(out, []byte(str))
+	}
+	return out
+}
