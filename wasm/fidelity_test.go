@@ -3,6 +3,7 @@
 package main
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,4 +218,40 @@ func TestColdInvalidThenValidInit(t *testing.T) {
 		t.Fatal("the valid init is not on a socket of its own")
 	}
 	p.waitTrue("T.sock1.readyState === WebSocket.CLOSED", 5*time.Second)
+}
+
+// stats() counts bytes as UTF-8, whichever side (the loader's live path or
+// Go's outbox) sent or received the frame.
+func TestByteCountersAreUTF8(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await(`kiss.websocket.init({heartbeat: {enabled: false}, reconnection: {delay: 50, delta: 0}})`); err != nil {
+		t.Fatal(err)
+	}
+	msg := `{"channel":"u","t":"é€😀"}` // 31 bytes, 26 UTF-16 units
+	delta := func(f func()) (in, out int) {
+		t.Helper()
+		p.eval(`T.s0 = kiss.websocket.stats();`)
+		f()
+		p.eval(`T.s1 = kiss.websocket.stats();`)
+		return p.eval("T.s1.bytesIn - T.s0.bytesIn").Int(), p.eval("T.s1.bytesOut - T.s0.bytesOut").Int()
+	}
+	in, out := delta(func() {
+		p.eval(`kiss.websocket.send(` + msg + `);`)
+		p.waitEvent("u", 1, 5*time.Second) // the echo
+	})
+	if in != len(msg) || out != len(msg) {
+		t.Fatalf("live: %d bytes in, %d out; want %d each", in, out, len(msg))
+	}
+	control(t, "/test/refuse", url.Values{"status": {"503"}})
+	t.Cleanup(func() { control(t, "/test/refuse", url.Values{"status": {"0"}}) })
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	in, out = delta(func() {
+		p.eval(`kiss.websocket.send(` + msg + `);`) // queued in Go's outbox
+		control(t, "/test/refuse", url.Values{"status": {"0"}})
+		p.waitEvent("u", 2, 5*time.Second)
+	})
+	if in != len(msg) || out != len(msg) {
+		t.Fatalf("queued: %d bytes in, %d out; want %d each", in, out, len(msg))
+	}
 }

@@ -86,7 +86,7 @@
       warn("dropped a binary frame");
       return;
     }
-    S.bytesIn += d.length;
+    S.bytesIn += utf8Length(d);
     if (!S.recv) { S.early.push(ev); return; }
     dispatch(ev);
   }
@@ -127,8 +127,23 @@
     S.unacked.push(s);
   }
 
-  var encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
-  function utf8Length(s) { return encoder ? encoder.encode(s).length : s.length * 3; }
+  // utf8Length is the size of s on the wire, as Go counts bytes: stats() adds
+  // both sides' counters, so they must share the unit. It allocates nothing
+  // (it runs once per frame); a lone surrogate counts 3, as its U+FFFD does.
+  function utf8Length(s) {
+    var n = s.length;
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      if (c < 0x80) continue;
+      if (c < 0x800) { n += 1; continue; }
+      if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+        var d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d < 0xe000) { n += 2; i++; continue; } // a pair: 4 bytes for 2 units
+      }
+      n += 2;
+    }
+    return n;
+  }
 
   // The socket URL, as KissJS builds it: socketUrl, else the session's
   // websocket host, with the token appended (URL-encoded) only when the
@@ -374,7 +389,7 @@
       if (S.live && sock.readyState === 1) {
         track(sock, s);
         S.framesOut++;
-        S.bytesOut += s.length;
+        S.bytesOut += utf8Length(s);
         return;
       }
       if (!impl) { later("sendText", [s, session()], false); return; }
