@@ -103,6 +103,9 @@ func benchRun(ctx context.Context, o options, base string, order []string, run i
 	}
 	if run < o.memoryRuns {
 		for _, v := range order {
+			if rr.Samples[v] == nil { // -steps without the timed workloads
+				rr.Samples[v] = &sample{}
+			}
 			if err := memoryPage(bctx, o, base, v, rr.Samples[v]); err != nil {
 				return rr, fmt.Errorf("%s memory: %w", v, err)
 			}

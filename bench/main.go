@@ -21,10 +21,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kissjs/kiss-websocket/internal/devserver"
 )
 
 //go:embed page
@@ -75,7 +76,7 @@ func run(o options) error {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	if o.chromium == "" {
-		o.chromium = findChromium()
+		o.chromium = devserver.Chromium()
 		if o.chromium == "" {
 			return errors.New("no chromium on PATH (make deps installs Debian's)")
 		}
@@ -154,15 +155,6 @@ func rotate(vs []string, r int) []string {
 	return out
 }
 
-func findChromium() string {
-	for _, b := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(b); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // stagePage writes the page and reconnecting-websocket's browser build to
 // page/ in a temporary directory; the dev server serves it under /bench/.
 func stagePage() (string, error) {
@@ -216,10 +208,9 @@ func snapshot(src, dst string) error {
 	})
 }
 
-// startServer runs the dev server on a free loopback port and returns its
-// URL and a stop function.
+// startServer runs the dev server on a free loopback port, its log in
+// out/bench-server.log, and returns its URL and a stop function.
 func startServer(bin, web, benchDir string) (string, func(), error) {
-	urlFile := filepath.Join(filepath.Dir(benchDir), "url")
 	if err := os.MkdirAll("out", 0o755); err != nil {
 		return "", nil, err
 	}
@@ -227,31 +218,12 @@ func startServer(bin, web, benchDir string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-web", web, "-url-file", urlFile, "-bench", benchDir)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
+	srv, err := devserver.Start(bin, logf, "-web", web, "-bench", benchDir)
+	if err != nil {
 		logf.Close()
-		return "", nil, fmt.Errorf("start %s (make bin/kiss-websocket): %w", bin, err)
+		return "", nil, fmt.Errorf("%w: see out/bench-server.log", err)
 	}
-	stop := func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logf.Close()
-	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if b, err := os.ReadFile(urlFile); err == nil && len(b) > 0 {
-			return string(b), stop, nil
-		}
-	}
-	stop()
-	return "", nil, errors.New("the dev server did not start: see out/bench-server.log")
+	return srv.URL, func() { srv.Stop(); logf.Close() }, nil
 }
 
 func writeJSON(name string, v any) error {

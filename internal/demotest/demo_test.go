@@ -9,7 +9,6 @@
 package demotest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +25,8 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/kissjs/kiss-websocket/internal/devserver"
 )
 
 func TestDemoPage(t *testing.T) {
@@ -299,13 +300,7 @@ func (c *consoleErrors) watch(ctx context.Context) {
 // browser starts headless Chromium for the test.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	exe := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			exe = p
-			break
-		}
-	}
+	exe := devserver.Chromium()
 	if exe == "" {
 		t.Skip("no chromium on PATH: install it (scripts/ensure-chromium.sh) to run the demo page test")
 	}
@@ -389,54 +384,18 @@ func serverURL(t *testing.T, root string) string {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build the dev server: %v\n%s", err, out)
 	}
-	urlFile := filepath.Join(dir, "url")
-	srv := exec.Command(bin, "-addr", "127.0.0.1:0", "-url-file", urlFile,
-		"-web", filepath.Join(root, "web"), "-test-controls")
-	logs, err := srv.StdoutPipe()
+	var log devserver.Log
+	srv, err := devserver.Start(bin, &log, "-web", filepath.Join(root, "web"), "-test-controls")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Stderr = srv.Stdout
-	if err := srv.Start(); err != nil {
-		t.Fatalf("start the dev server: %v", err)
-	}
-	var lines []string
-	var lmu sync.Mutex
-	copied := make(chan struct{})
-	go func() {
-		defer close(copied)
-		sc := bufio.NewScanner(logs)
-		for sc.Scan() {
-			lmu.Lock()
-			lines = append(lines, sc.Text())
-			lmu.Unlock()
-		}
-	}()
 	t.Cleanup(func() {
-		_ = srv.Process.Signal(os.Interrupt)
-		waited := make(chan error, 1)
-		go func() { <-copied; waited <- srv.Wait() }()
-		select {
-		case <-waited:
-		case <-time.After(5 * time.Second):
-			_ = srv.Process.Kill()
-			<-waited
-		}
+		srv.Stop()
 		if t.Failed() {
-			lmu.Lock()
-			t.Logf("dev server log:\n%s", strings.Join(lines, "\n"))
-			lmu.Unlock()
+			t.Logf("dev server log:\n%s", log.String())
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(urlFile); err == nil && len(b) > 0 {
-			return strings.TrimSpace(string(b))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("the dev server did not write its URL within 10 s")
-	return ""
+	return srv.URL
 }
 
 // nativeEnv is the environment without GOOS/GOARCH, so the server builds
