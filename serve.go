@@ -122,13 +122,13 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 			return fmt.Errorf("fault proxy: %w", err)
 		}
 		defer proxy.Close()
-		handler = withProxy(handler, proxy)
+		handler = proxy.Controls(handler)
 		rec, err := recorder.New()
 		if err != nil {
 			return fmt.Errorf("recorder: %w", err)
 		}
 		defer rec.Close()
-		handler = withRecorder(handler, rec)
+		handler = rec.Controls(handler)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -1,6 +1,6 @@
 //go:build !js
 
-package main
+package faultproxy
 
 import (
 	"encoding/json"
@@ -8,15 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/kissjs/kiss-websocket/internal/faultproxy"
 )
 
-// withProxy puts a fault proxy in front of the server's own address and
-// serves its controls under /test/proxy (only when test controls are on):
-// the faults a server cannot fake from inside (reset without close frame,
-// half-open link, hung handshake, slow frames), for the browser chaos run.
-func withProxy(next http.Handler, p *faultproxy.Proxy) http.Handler {
+// Controls serves the proxy's controls under /test/proxy on the dev server
+// (only when its test controls are on) and hands every other request to
+// next: the faults a server cannot fake from inside (reset without close
+// frame, half-open link, hung handshake, slow frames), for the browser
+// chaos run.
+func (p *Proxy) Controls(next http.Handler) http.Handler {
 	on := func(r *http.Request) bool { return r.URL.Query().Get("on") != "0" }
 	routes := map[string]func(w http.ResponseWriter, r *http.Request){
 		"/test/proxy": func(w http.ResponseWriter, _ *http.Request) {

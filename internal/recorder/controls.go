@@ -1,24 +1,22 @@
 //go:build !js
 
-package main
+package recorder
 
 import (
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-
-	"github.com/kissjs/kiss-websocket/internal/recorder"
 )
 
 // maxPush bounds the frame a test may push through /test/recorder/push.
 const maxPush = 1 << 20
 
-// withRecorder serves the controls of rec, a third-party origin that
-// records everything it receives, under /test/recorder (only when test
-// controls are on): the browser token-safety tests read the record to
-// prove the session token never reached another origin.
-func withRecorder(next http.Handler, rec *recorder.Recorder) http.Handler {
+// Controls serves the recorder's controls under /test/recorder on the dev
+// server (only when its test controls are on) and hands every other request
+// to next: the browser token-safety tests read the record to prove the
+// session token never reached another origin.
+func (rec *Recorder) Controls(next http.Handler) http.Handler {
 	ok := func(w http.ResponseWriter, v any) { _ = json.NewEncoder(w).Encode(v) }
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /test/recorder", func(w http.ResponseWriter, _ *http.Request) {
