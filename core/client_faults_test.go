@@ -54,9 +54,8 @@ func TestSendWhileDisconnectedQueuesAndDeliversEachOnceInOrder(t *testing.T) {
 	e.srv.RefuseUpgrades(0, 0)
 	waitFor(t, rec, core.EventReconnected, wait)
 	send(51) // live again
-	eventually(t, wait, "52 messages at the server", func() bool { return len(e.srv.Received(e.user)) >= 52 })
-	time.Sleep(50 * time.Millisecond) // a duplicate would arrive right behind
-	if got := e.srv.Received(e.user); strings.Join(got, "\n") != strings.Join(want, "\n") {
+	got := receivedUpToSentinel(t, e, c)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("the server received\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	if s := c.Stats(); s.Queued != 0 || s.QueuedBytes != 0 || s.Refused != 0 {
@@ -69,6 +68,24 @@ func TestSendWhileDisconnectedQueuesAndDeliversEachOnceInOrder(t *testing.T) {
 			t.Fatalf("echo %d: %s", i, m)
 		}
 	}
+}
+
+// receivedUpToSentinel sends a sentinel on c's open socket and returns what
+// the server received before it. A socket delivers in order, so anything
+// sent before the sentinel (a duplicate included) is there by then: no
+// sleep to wait for what should not come.
+func receivedUpToSentinel(t *testing.T, e *kissEnv, c *core.Client) []string {
+	t.Helper()
+	const sentinel = `"sentinel"`
+	if err := c.Send([]byte(sentinel)); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	eventually(t, wait, "the sentinel at the server", func() bool {
+		got = e.srv.Received(e.user)
+		return len(got) > 0 && got[len(got)-1] == sentinel
+	})
+	return got[:len(got)-1]
 }
 
 func TestFullOutboxRefusesTheSend(t *testing.T) {
@@ -101,9 +118,7 @@ func TestFullOutboxRefusesTheSend(t *testing.T) {
 	}
 	e.srv.RefuseUpgrades(0, 0)
 	waitFor(t, rec, core.EventReconnected, wait)
-	eventually(t, wait, "3 messages at the server", func() bool { return len(e.srv.Received(e.user)) >= 3 })
-	time.Sleep(50 * time.Millisecond)
-	if got := strings.Join(e.srv.Received(e.user), ","); got != `"a","b","c"` {
+	if got := strings.Join(receivedUpToSentinel(t, e, c), ","); got != `"a","b","c"` {
 		t.Fatalf("server received %s", got)
 	}
 }
@@ -246,9 +261,7 @@ func TestFlushCutShortKeepsTheRestInOrder(t *testing.T) {
 	// socket gets 3, 4 and 5.
 	waitFor(t, rec, core.EventReconnected, wait)
 	waitFor(t, rec, core.EventReconnected, wait)
-	eventually(t, wait, "5 messages at the server", func() bool { return len(e.srv.Received(e.user)) >= 5 })
-	time.Sleep(50 * time.Millisecond)
-	if got := e.srv.Received(e.user); strings.Join(got, ",") != strings.Join(want, ",") {
+	if got := receivedUpToSentinel(t, e, c); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("server received %v, want %v", got, want)
 	}
 	if n := e.srv.Upgrades(e.user); n != 3 {
