@@ -71,9 +71,11 @@ func TestOpenOrderAndMessages(t *testing.T) {
 		});
 		T.p.then(function (r) { T.order.push("resolved:" + r); });`)
 	p.waitTrue(`T.order.indexOf("resolved:true") >= 0`, 5*time.Second)
+	// The page's own listener on the socket counts the pongs that came.
+	p.eval(`T.pongs = 0; kiss.websocket.connection.addEventListener("message", function (e) { if (e.data === "pong") T.pongs++; });`)
 	p.eval(`kiss.websocket.send({channel: "chat", text: "hi"})`)
 	p.waitEvent("chat", 1, 5*time.Second)
-	time.Sleep(200 * time.Millisecond) // a few heartbeats: pongs must stay invisible
+	p.waitTrue("T.pongs >= 3", 5*time.Second) // a few heartbeats: their pongs must stay invisible
 	got := strings.Join(stringsOf(p.eval("T.order")), " ")
 	want := "EVT_CONNECTED:undefined onopen:0 resolved:true chat:true:hi onmessage:true:string"
 	if got != want {
