@@ -120,7 +120,7 @@ func benchClient(tb testing.TB, messages *atomic.Int64) core.Handler {
 	closed := make(chan struct{})
 	c := core.New(core.Options{
 		Dialer: benchDialer{conn},
-		URL:    func() (string, error) { return "ws://bench.invalid/", nil },
+		URL:    func(core.Config) (string, error) { return "ws://bench.invalid/", nil },
 		OnEvent: func(e core.Event) {
 			switch e.Kind {
 			case core.EventMessage:
@@ -132,7 +132,7 @@ func benchClient(tb testing.TB, messages *atomic.Int64) core.Handler {
 	})
 	cfg := core.Defaults()
 	cfg.Heartbeat.Enabled = false
-	res, err := c.Start(cfg)
+	res, _, err := c.Start(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -196,7 +196,9 @@ func BenchmarkNativeReceive(b *testing.B) {
 	closed := make(chan struct{})
 	c := core.New(core.Options{
 		Dialer: core.NativeDialer{HTTPClient: &http.Client{Transport: tr}},
-		URL:    func() (string, error) { return "ws" + strings.TrimPrefix(hs.URL, "http") + "/bench/ws?id=native", nil },
+		URL: func(core.Config) (string, error) {
+			return "ws" + strings.TrimPrefix(hs.URL, "http") + "/bench/ws?id=native", nil
+		},
 		OnEvent: func(e core.Event) {
 			switch e.Kind {
 			case core.EventMessage:
@@ -210,7 +212,7 @@ func BenchmarkNativeReceive(b *testing.B) {
 	})
 	cfg := core.Defaults()
 	cfg.Heartbeat.Enabled = false
-	res, err := c.Start(cfg)
+	res, _, err := c.Start(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -163,8 +163,8 @@ func newChaosRun(t *testing.T, seed int64) *chaosRun {
 	r.c = core.New(core.Options{
 		Dialer: r.d,
 		URL:    viaProxy(e, p),
-		CheckToken: func(ctx context.Context) core.TokenStatus {
-			st := e.check(ctx)
+		CheckToken: func(ctx context.Context, url string) core.TokenStatus {
+			st := e.check(ctx, url)
 			if st == core.TokenRefreshed {
 				r.refreshed.Add(1)
 			}
@@ -200,8 +200,8 @@ func proxied(t *testing.T, e *kissEnv) *faultproxy.Proxy {
 
 // viaProxy is Options.URL through p; the token checks still go straight
 // to the server, as KissJS's HTTP calls would take another route.
-func viaProxy(e *kissEnv, p *faultproxy.Proxy) func() (string, error) {
-	return func() (string, error) { return core.SocketURL("ws://"+p.Addr()+"/?token=", e.token()), nil }
+func viaProxy(e *kissEnv, p *faultproxy.Proxy) func(core.Config) (string, error) {
+	return func(core.Config) (string, error) { return core.SocketURL("ws://"+p.Addr()+"/?token=", e.token()), nil }
 }
 
 func (r *chaosRun) onEvent(ev core.Event) {
@@ -434,7 +434,7 @@ func (r *chaosRun) settle(f chaos.Fault, from int, within time.Duration) error {
 			if f.Kind != chaos.Close || !chaos.Stops(f.Code) {
 				return fmt.Errorf("the client stopped (last close %d %q)", st.LastCloseCode, st.LastCloseReason)
 			}
-			if _, err := r.c.Start(r.cfg); err != nil {
+			if _, _, err := r.c.Start(r.cfg); err != nil {
 				return err
 			}
 			r.ledger.Restarted()

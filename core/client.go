@@ -11,12 +11,15 @@ import (
 // Options connect a Client to its platform.
 type Options struct {
 	Dialer Dialer
-	// URL returns the address for the next attempt, token included. It is
-	// called at every attempt, so a refreshed token is picked up.
-	URL func() (string, error)
+	// URL returns the address for the next attempt of cfg, token included.
+	// It is called at every attempt, so a refreshed token is picked up.
+	URL func(cfg Config) (string, error)
 	// CheckToken, if set, is asked at most once per outage after a 1006 with
-	// an empty reason (how browsers report a refused upgrade).
-	CheckToken func(ctx context.Context) TokenStatus
+	// an empty reason (how browsers report a refused upgrade), with the URL
+	// of the attempt that failed; only when that URL carries the token (the
+	// default URL, or a SocketURL ending in "token="): a third-party socket
+	// URL's 1006 is a network failure, and the token is offered to no one.
+	CheckToken func(ctx context.Context, url string) TokenStatus
 	// OnEvent receives every event in order, never concurrently and never
 	// with the client's lock held, so it may call back into the client.
 	OnEvent func(Event)
@@ -92,11 +95,12 @@ func New(opts Options) *Client {
 var pingFrame = []byte("ping")
 
 // Start is init(config): it connects unless a socket is connecting, open or
-// closing (then the result is ResultIgnored at once). Unlike KissJS it also
-// works after a definitive close. The channel gets exactly one Result.
-func (c *Client) Start(cfg Config) (<-chan Result, error) {
+// closing (then started is false, nothing changed, and the result is
+// ResultIgnored at once). Unlike KissJS it also works after a definitive
+// close. The channel gets exactly one Result.
+func (c *Client) Start(cfg Config) (res <-chan Result, started bool, err error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c.mu.Lock()
 	switch c.state {
@@ -104,14 +108,14 @@ func (c *Client) Start(cfg Config) (<-chan Result, error) {
 		c.mu.Unlock()
 		ch := make(chan Result, 1)
 		ch <- ResultIgnored
-		return ch, nil
+		return ch, false, nil
 	}
 	c.cfg = cfg
 	c.outbox.SetLimits(cfg.Outbox)
 	c.attempt, c.tokenChecked, c.exhausted, c.reconnecting = 0, false, false, false
 	ch := c.connectLocked()
 	c.flushEvents()
-	return ch, nil
+	return ch, true, nil
 }
 
 // Reconnect is reconnect(): it connects now when the client is waiting
@@ -370,15 +374,19 @@ func (c *Client) connectLocked() <-chan Result {
 // at the same moment as its token.
 func (c *Client) connectFunc(h *connHandler) func(context.Context) (Conn, string, error) {
 	o, ok := c.opts.Dialer.(Opener)
+	cfg := c.cfg
 	if !ok {
 		return func(ctx context.Context) (Conn, string, error) {
 			c.mu.Lock()
 			s := c.currentSession()
 			c.mu.Unlock()
-			url, err := c.opts.URL()
+			url, err := c.opts.URL(cfg)
 			if err != nil {
 				return nil, s, err
 			}
+			c.mu.Lock()
+			h.url = url
+			c.mu.Unlock()
 			conn, err := c.opts.Dialer.Dial(ctx, url)
 			return conn, s, err
 		}
@@ -388,7 +396,8 @@ func (c *Client) connectFunc(h *connHandler) func(context.Context) (Conn, string
 		c.opening = nil
 	}
 	s := c.currentSession()
-	url, err := c.opts.URL()
+	url, err := c.opts.URL(cfg)
+	h.url = url
 	var op Opening
 	if err == nil {
 		op, err = o.Open(url)
@@ -545,7 +554,7 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 		c.events = append(c.events, Event{Kind: EventServerGone, Close: ce})
 		c.retryLocked(h, ce)
 	case ActionCheckToken:
-		if c.opts.CheckToken == nil || c.tokenChecked {
+		if c.opts.CheckToken == nil || c.tokenChecked || !CarriesToken(c.cfg.SocketURL) {
 			c.retryLocked(h, ce)
 			return
 		}
@@ -577,7 +586,10 @@ func (c *Client) checkToken(ctx context.Context, gen uint64, h *connHandler, ce 
 	defer cancel()
 	t := time.AfterFunc(bound, cancel)
 	defer t.Stop()
-	status := c.opts.CheckToken(ctx)
+	c.mu.Lock()
+	url := h.url
+	c.mu.Unlock()
+	status := c.opts.CheckToken(ctx, url)
 	c.mu.Lock()
 	if gen != c.gen {
 		c.mu.Unlock()

@@ -315,7 +315,7 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 		t.Parallel()
 		rec := newRecorder()
 		url := hungListener(t)
-		c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return url, nil },
+		c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 			OnEvent: rec.add})
 		t.Cleanup(func() { shutdown(t, c) })
 		res := start(t, c, fast())
@@ -401,9 +401,9 @@ func TestConnectTimeoutAbandonsAHungHandshake(t *testing.T) {
 	rec := newRecorder()
 	url := hungListener(t)
 	var checks atomic.Int32
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return url, nil },
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 		OnEvent: rec.add, Rand: func() float64 { return 0 },
-		CheckToken: func(context.Context) core.TokenStatus { checks.Add(1); return core.TokenValid }})
+		CheckToken: func(context.Context, string) core.TokenStatus { checks.Add(1); return core.TokenValid }})
 	t.Cleanup(func() { shutdown(t, c) })
 	cfg := fast()
 	cfg.ConnectTimeout = 150 * time.Millisecond
@@ -477,7 +477,7 @@ func TestJitterAppliesToEveryAutomaticReconnection(t *testing.T) {
 
 func TestSendAndCloseBeforeStart(t *testing.T) {
 	t.Parallel()
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return "ws://127.0.0.1:1/", nil }})
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return "ws://127.0.0.1:1/", nil }})
 	if err := c.Send([]byte(`{}`)); !errors.Is(err, core.ErrSendBeforeInit) {
 		t.Fatalf("Send before Start: %v", err)
 	}
@@ -488,7 +488,7 @@ func TestSendAndCloseBeforeStart(t *testing.T) {
 	bad := fast()
 	bad.Heartbeat.Enabled, bad.Heartbeat.Timeout = true, bad.Heartbeat.Delay
 	var ce *core.ConfigError
-	if _, err := c.Start(bad); !errors.As(err, &ce) || ce.Field != "heartbeat.timeout" {
+	if _, _, err := c.Start(bad); !errors.As(err, &ce) || ce.Field != "heartbeat.timeout" {
 		t.Fatalf("Start with a bad config: %v", err)
 	}
 	if s := c.Stats(); s.State != core.StateIdle || s.State.ReadyState() != -1 || s.Attempts != 0 {
@@ -504,7 +504,7 @@ func TestURLErrorCountsAsAFailedAttempt(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
 	c := core.New(core.Options{Dialer: core.NativeDialer{}, OnEvent: rec.add,
-		URL: func() (string, error) { return "", errors.New("no session") }})
+		URL: func(core.Config) (string, error) { return "", errors.New("no session") }})
 	t.Cleanup(func() { shutdown(t, c) })
 	cfg := fast()
 	cfg.Reconnection.Enabled = false

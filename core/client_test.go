@@ -34,7 +34,7 @@ func TestStartWhileConnectingIsIgnored(t *testing.T) {
 	t.Parallel()
 	rec := newRecorder()
 	url := hungListener(t)
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return url, nil },
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 		OnEvent: rec.add})
 	t.Cleanup(func() { shutdown(t, c) })
 	res := start(t, c, fast())
@@ -82,7 +82,7 @@ func TestStartWhileClosingIsIgnored(t *testing.T) {
 		ws.Read(ctx) // answers the close frame
 	})
 	rec := newRecorder()
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return url, nil },
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 		OnEvent: rec.add})
 	t.Cleanup(func() { shutdown(t, c) })
 	connected(t, c, rec, fast())
@@ -119,7 +119,7 @@ func TestOpenResolvesTrueThenConnectedThenHeartbeat(t *testing.T) {
 	var res <-chan core.Result
 	var order atomic.Int32 // 1: resolved true before EVT_CONNECTED, 2: not yet, 3: other result
 	c := e.client(t, rec, func(o *core.Options) {
-		o.URL = func() (string, error) { <-ready; return e.url() } // res is set by then
+		o.URL = func(cfg core.Config) (string, error) { <-ready; return e.url(cfg) } // res is set by then
 		record := o.OnEvent
 		o.OnEvent = func(ev core.Event) {
 			if ev.Kind == core.EventConnected {
@@ -234,7 +234,7 @@ func TestMalformedFramesAreCountedLoggedAndSkipped(t *testing.T) {
 		ws.Read(ctx) // until the client closes
 	})
 	rec := newRecorder()
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return url, nil },
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 		OnEvent: rec.add, Log: rec.log})
 	t.Cleanup(func() { shutdown(t, c) })
 	connected(t, c, rec, fast())
@@ -605,7 +605,7 @@ func TestMessagesBehindASlowHookKeepTheirOrderAndContent(t *testing.T) {
 		ws.Read(ctx)
 	})
 	rec := newRecorder()
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return url, nil },
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 		Rand: func() float64 { return 0 },
 		OnEvent: func(e core.Event) {
 			rec.add(e)

@@ -79,7 +79,7 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 				op := r.IntN(10)
 				switch {
 				case op < 2:
-					res, err := c.Start(cfg)
+					res, _, err := c.Start(cfg)
 					if err != nil {
 						t.Error(err)
 						return

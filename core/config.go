@@ -17,8 +17,12 @@ type Config struct {
 	// Port and SSLPort are used for the default URL when the host names no
 	// port (KissJS ignored both).
 	Port, SSLPort int
-	Reconnection  Reconnection
-	Heartbeat     Heartbeat
+	// NamedPorts is set by Decode when init(config) names port or sslPort:
+	// the default URL is then built from them rather than taken from
+	// kiss.session.getWebsocketHost().
+	NamedPorts   bool
+	Reconnection Reconnection
+	Heartbeat    Heartbeat
 	// ConnectTimeout abandons a handshake that hangs; 0 waits for the browser.
 	ConnectTimeout time.Duration
 	Outbox         OutboxLimits
@@ -104,17 +108,8 @@ func validSocketURL(s string) bool {
 	if s == "" {
 		return true
 	}
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok || strings.ContainsAny(s, " \t\r\n") {
-		return false
-	}
-	switch strings.ToLower(scheme) {
-	case "ws", "wss", "http", "https":
-		host, _, _ := strings.Cut(rest, "/")
-		host, _, _ = strings.Cut(host, "?")
-		return host != ""
-	}
-	return false
+	_, _, ok := SplitURL(s)
+	return ok && !strings.ContainsAny(s, " \t\r\n")
 }
 
 // ConfigError names the config field that is wrong; the browser build throws

@@ -21,6 +21,7 @@ func Decode(raw map[string]any) (Config, error) {
 	d.str(raw, "", "socketUrl", &c.SocketURL)
 	d.integer(raw, "", "port", &c.Port, false)
 	d.integer(raw, "", "sslPort", &c.SSLPort, false)
+	c.NamedPorts = raw["port"] != nil || raw["sslPort"] != nil
 	d.ms(raw, "", "connectTimeout", &c.ConnectTimeout)
 	for _, hook := range []string{"onopen", "onmessage", "onclose"} {
 		if v, ok := raw[hook]; ok && v != nil && v != Opaque("function") {

@@ -68,7 +68,7 @@ func (e *kissEnv) token() string {
 }
 
 // url is Options.URL: it re-reads the token at every attempt.
-func (e *kissEnv) url() (string, error) {
+func (e *kissEnv) url(core.Config) (string, error) {
 	return core.SocketURL("ws://"+e.host+"/?token=", e.token()), nil
 }
 
@@ -83,7 +83,7 @@ func (e *kissEnv) pointCheckerAt(base string) {
 // GET /checkTokenValidity with the bearer token; 200 valid; 498 expired,
 // then POST /refreshToken and keep the new pair; 401 unusable; a network
 // error (or anything else) unknown.
-func (e *kissEnv) check(ctx context.Context) core.TokenStatus {
+func (e *kissEnv) check(ctx context.Context, _ string) core.TokenStatus {
 	e.checks.Add(1)
 	e.mu.Lock()
 	base, sess := e.checkBase, e.sess
@@ -196,7 +196,7 @@ func fast() core.Config {
 // start calls Start and fails the test on a config error.
 func start(t *testing.T, c *core.Client, cfg core.Config) <-chan core.Result {
 	t.Helper()
-	res, err := c.Start(cfg)
+	res, _, err := c.Start(cfg)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}

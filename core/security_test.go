@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,7 +47,7 @@ func TestConfigErrorsNeverHoldTheToken(t *testing.T) {
 	t.Parallel()
 	const tok = "Secr3t+Tok/en=="
 	leak := newLeakCheck(t, tok)
-	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func() (string, error) { return "ws://127.0.0.1:1/", nil }})
+	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return "ws://127.0.0.1:1/", nil }})
 	for _, u := range []string{
 		"ftp://app.test/?token=" + tok,
 		"wss://app.test/ ?token=" + tok,
@@ -61,7 +62,7 @@ func TestConfigErrorsNeverHoldTheToken(t *testing.T) {
 			t.Fatalf("%q: %v, want a socketUrl ConfigError", u, err)
 		}
 		leak.err("Validate", err)
-		_, err = c.Start(cfg)
+		_, _, err = c.Start(cfg)
 		leak.err("Start", err)
 		_, err = core.Decode(map[string]any{"socketUrl": u})
 		leak.err("Decode", err)
@@ -124,9 +125,9 @@ func TestTokenNeverLeaksFromTheClient(t *testing.T) {
 
 	// A hung handshake, and a URL callback whose error holds the token.
 	url := hungListener(t) + "?token=" + core.EscapeQuery(tok)
-	for _, urlFn := range []func() (string, error){
-		func() (string, error) { return url, nil },
-		func() (string, error) { return "", fmt.Errorf("no session for token %s", tok) },
+	for _, urlFn := range []func(core.Config) (string, error){
+		func(core.Config) (string, error) { return url, nil },
+		func(core.Config) (string, error) { return "", fmt.Errorf("no session for token %s", tok) },
 	} {
 		r2 := newRecorder()
 		c2 := core.New(core.Options{Dialer: core.NativeDialer{}, URL: urlFn, OnEvent: r2.add, Log: r2.log})
@@ -193,4 +194,46 @@ func TestNativeDialErrorsNeverHoldTheToken(t *testing.T) {
 
 	_, err = d.Dial(context.Background(), closedPort(t)+q) // connection refused
 	leak.err("Dial refused connection", err)
+}
+
+// A socket URL that carries no token (a third-party feed) makes a 1006 a
+// network failure: the checker, which would offer the token, is never asked.
+// The same outage on the default URL is checked once, with its URL.
+func TestTokenCheckOnlyForAURLThatCarriesTheToken(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		socketURL string
+		checks    int32
+	}{{"", 1}, {"ws://feed.example/?token=", 1}, {"ws://feed.example/stream", 0}} {
+		e := newEnv(t)
+		rec := newRecorder()
+		var asked []string
+		var mu sync.Mutex
+		cl := e.client(t, rec, func(o *core.Options) {
+			inner := o.CheckToken
+			o.CheckToken = func(ctx context.Context, url string) core.TokenStatus {
+				mu.Lock()
+				asked = append(asked, url)
+				mu.Unlock()
+				return inner(ctx, url)
+			}
+		})
+		cfg := fast()
+		cfg.SocketURL = c.socketURL // e.url dials the real server whatever it says
+		connected(t, cl, rec, cfg)
+		e.srv.RefuseUpgrades(403, 0)
+		e.srv.DropAll()
+		expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting, core.EventClose)
+		e.srv.RefuseUpgrades(0, 0)
+		waitFor(t, rec, core.EventReconnected, wait)
+		mu.Lock()
+		got := append([]string(nil), asked...)
+		mu.Unlock()
+		if int32(len(got)) != c.checks || e.checks.Load() != c.checks {
+			t.Fatalf("socketUrl %q: %d token checks, want %d", c.socketURL, len(got), c.checks)
+		}
+		if len(got) == 1 && !strings.Contains(got[0], "token=") {
+			t.Fatalf("socketUrl %q: checked with %q, not the attempt's URL", c.socketURL, got[0])
+		}
+	}
 }

@@ -100,8 +100,8 @@ func storm(t *testing.T, n int, cfg core.Config) {
 		tr.CloseIdleConnections()
 	}()
 	host := strings.TrimPrefix(hs.URL, "http://")
-	check := func(tok string) func(context.Context) core.TokenStatus {
-		return func(ctx context.Context) core.TokenStatus {
+	check := func(tok string) func(context.Context, string) core.TokenStatus {
+		return func(ctx context.Context, _ string) core.TokenStatus {
 			if st := validity(ctx, hc, hs.URL, tok); st != tokenExpired {
 				return st
 			}
@@ -114,7 +114,7 @@ func storm(t *testing.T, n int, cfg core.Config) {
 		tok := srv.Login(fmt.Sprintf("user%d", i)).Token
 		clients[i] = core.New(core.Options{
 			Dialer:     core.NativeDialer{HTTPClient: hc},
-			URL:        func() (string, error) { return core.SocketURL("ws://"+host+"/?token=", tok), nil },
+			URL:        func(core.Config) (string, error) { return core.SocketURL("ws://"+host+"/?token=", tok), nil },
 			CheckToken: check(tok),
 			OnEvent:    func(e core.Event) { arr.add(i, e.Kind) },
 		})
@@ -137,7 +137,7 @@ func storm(t *testing.T, n int, cfg core.Config) {
 	sem := make(chan struct{}, 100)
 	for _, c := range clients {
 		sem <- struct{}{}
-		res, err := c.Start(cfg)
+		res, _, err := c.Start(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

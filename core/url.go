@@ -41,6 +41,44 @@ func SocketURL(base, token string) string {
 	return base
 }
 
+// CarriesToken reports whether the URL made from socketURL holds the token:
+// the default URL (socketURL empty) or one ending in "token=".
+func CarriesToken(socketURL string) bool {
+	return socketURL == "" || strings.HasSuffix(socketURL, "token=")
+}
+
+// SplitURL returns the scheme (lower case) and host of a ws, wss, http or
+// https URL with a host; ok is false for anything else.
+func SplitURL(s string) (scheme, host string, ok bool) {
+	scheme, rest, found := strings.Cut(s, "://")
+	if !found {
+		return "", "", false
+	}
+	host, _, _ = strings.Cut(rest, "/")
+	host, _, _ = strings.Cut(host, "?")
+	scheme = strings.ToLower(scheme)
+	switch scheme {
+	case "ws", "wss", "http", "https":
+		if host != "" {
+			return scheme, host, true
+		}
+	}
+	return "", "", false
+}
+
+// HTTPOrigin is the origin of the HTTP endpoints beside a socket address
+// (ws and http give http, wss and https give https), or "".
+func HTTPOrigin(socketURL string) string {
+	scheme, host, ok := SplitURL(socketURL)
+	switch {
+	case !ok:
+		return ""
+	case scheme == "ws" || scheme == "http":
+		return "http://" + host
+	}
+	return "https://" + host
+}
+
 // EscapeQuery percent-encodes s for a query value, leaving only RFC 3986
 // unreserved characters. (net/url would pull the whole net package into the
 // wasm build.)

@@ -22,3 +22,33 @@ func TestURLs(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitURLAndHTTPOrigin(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		in, scheme, host, origin string
+		ok                       bool
+	}{
+		{"ws://h:1/?token=", "ws", "h:1", "http://h:1", true},
+		{"WSS://h/p?q", "wss", "h", "https://h", true},
+		{"https://h?x", "https", "h", "https://h", true},
+		{"http://[::1]:8/", "http", "[::1]:8", "http://[::1]:8", true},
+		{"ftp://h/", "", "", "", false},
+		{"ws:///path", "", "", "", false},
+		{"h/p", "", "", "", false},
+	}
+	for _, c := range cases {
+		scheme, host, ok := core.SplitURL(c.in)
+		if scheme != c.scheme || host != c.host || ok != c.ok {
+			t.Errorf("SplitURL(%q) = %q, %q, %v", c.in, scheme, host, ok)
+		}
+		if got := core.HTTPOrigin(c.in); got != c.origin {
+			t.Errorf("HTTPOrigin(%q) = %q, want %q", c.in, got, c.origin)
+		}
+	}
+	for in, want := range map[string]bool{"": true, "wss://x/?token=": true, "wss://x/feed": false, "wss://x/?token=abc": false} {
+		if got := core.CarriesToken(in); got != want {
+			t.Errorf("CarriesToken(%q) = %v", in, got)
+		}
+	}
+}

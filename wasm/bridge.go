@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -26,7 +25,6 @@ type bridge struct {
 	release []func()
 
 	mu        sync.Mutex
-	cfgV      safejs.Value // the page's config object: the loader builds the URL from it
 	closers   []safejs.Value
 	listening bool
 	unlisten  []func()
@@ -37,7 +35,7 @@ func newBridge(kiss safejs.Value, js *loader) *bridge {
 	b.client = core.New(core.Options{
 		Dialer:     b.dialer,
 		URL:        b.nextURL,
-		CheckToken: b.checkToken,
+		CheckToken: b.sess.check,
 		Session:    b.sess.id,
 		OnEvent:    b.onEvent,
 		Log:        func(msg string) { js.warn(strings.TrimPrefix(msg, "kiss.websocket: ")) },
@@ -46,24 +44,9 @@ func newBridge(kiss safejs.Value, js *loader) *bridge {
 }
 
 // nextURL asks the loader, which builds the URL for init() too (it creates
-// the socket before the wasm is ready).
-func (b *bridge) nextURL() (string, error) {
-	b.mu.Lock()
-	cfgV := b.cfgV
-	b.mu.Unlock()
-	return b.js.url(cfgV)
-}
-
-// checkToken runs after a 1006 with an empty reason. It asks the loader
-// about the socket that failed: one whose URL carries no token (a socketUrl
-// not ending in "token=", e.g. a third-party feed) makes the 1006 a network
-// failure, and the token is offered to no one.
-func (b *bridge) checkToken(ctx context.Context) core.TokenStatus {
-	u, carries := b.js.target()
-	if !carries {
-		return core.TokenUnknown
-	}
-	return b.sess.check(ctx, u)
+// the socket before the wasm is ready), from the decoded config.
+func (b *bridge) nextURL(cfg core.Config) (string, error) {
+	return b.js.url(cfg.SocketURL, cfg.Port, cfg.SSLPort, cfg.NamedPorts)
 }
 
 // impl builds the object the loader calls.
@@ -117,12 +100,8 @@ func (b *bridge) init(args []safejs.Value) any {
 		b.rejectInit(reject, pre, err)
 		return promise
 	}
-	b.mu.Lock()
-	prevCfgV := b.cfgV
-	b.cfgV = cfgV
-	b.mu.Unlock()
 	b.dialer.adopt = pre
-	res, err := b.client.Start(cfg)
+	res, started, err := b.client.Start(cfg)
 	if !b.dialer.adopt.IsUndefined() {
 		// not taken (Start was ignored or failed): nothing will run it
 		b.dialer.adopt = safejs.Undefined()
@@ -132,18 +111,14 @@ func (b *bridge) init(args []safejs.Value) any {
 		b.rejectInit(reject, safejs.Undefined(), err)
 		return promise
 	}
-	r := <-peek(res)
-	if r.ignored {
+	if !started {
 		// KissJS returns early without reading the config.
-		b.mu.Lock()
-		b.cfgV = prevCfgV
-		b.mu.Unlock()
 		_, _ = resolve.Invoke(safejs.Undefined())
 		return promise
 	}
 	b.js.configure(cfgV, cfg.Outbox.MaxBytes)
 	b.listen()
-	go func() { _, _ = resolve.Invoke(resultValue(<-r.ch)) }()
+	go func() { _, _ = resolve.Invoke(resultValue(<-res)) }()
 	return promise
 }
 
@@ -154,30 +129,6 @@ func (b *bridge) rejectInit(reject, pre safejs.Value, err error) {
 		b.js.discard(pre)
 	}
 	_, _ = reject.Invoke(jsError("TypeError", err.Error()))
-}
-
-type peeked struct {
-	ignored bool
-	ch      <-chan core.Result
-}
-
-// peek tells at once whether Start was ignored (its result is already there)
-// without consuming a result that will come later.
-func peek(ch <-chan core.Result) <-chan peeked {
-	out := make(chan peeked, 1)
-	select {
-	case r := <-ch:
-		if r == core.ResultIgnored {
-			out <- peeked{ignored: true}
-		} else {
-			c := make(chan core.Result, 1)
-			c <- r
-			out <- peeked{ch: c}
-		}
-	default:
-		out <- peeked{ch: ch}
-	}
-	return out
 }
 
 func resultValue(r core.Result) any {

@@ -44,29 +44,19 @@ func (l *loader) ready(impl safejs.Value) error {
 	return err
 }
 
-// url builds the socket URL from the page's config object.
-func (l *loader) url(cfg safejs.Value) (string, error) {
-	v, err := l.call("url", cfg)
+// url builds the socket URL: socketUrl, else the session's websocket host
+// (ports only when the config named them), with the token when it ends in
+// "token=".
+func (l *loader) url(socketURL string, port, sslPort int, namedPorts bool) (string, error) {
+	var p, sp any = safejs.Undefined(), safejs.Undefined()
+	if namedPorts {
+		p, sp = port, sslPort
+	}
+	v, err := l.call("url", map[string]any{"socketUrl": socketURL, "port": p, "sslPort": sp})
 	if err != nil {
 		return "", err
 	}
 	return v.String()
-}
-
-// target is the socket of the last attempt: its URL, and whether the token
-// is in it.
-func (l *loader) target() (url string, carries bool) {
-	t, err := l.call("target")
-	if err != nil {
-		return "", false
-	}
-	v, err := t.Get("carries")
-	if err != nil {
-		return "", false
-	}
-	carries, _ = v.Bool()
-	url, _ = getString(t, "url")
-	return url, carries
 }
 
 // token is the session token as the loader reads it for the socket URL.

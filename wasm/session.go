@@ -72,7 +72,7 @@ func storageSet(key, value string) {
 func (s *session) checkBase(socketURL string) (string, bool) {
 	sess := s.obj()
 	if !isObject(sess) {
-		o := httpBase(socketURL)
+		o := core.HTTPOrigin(socketURL)
 		return o, o != ""
 	}
 	host, _ := getString(sess, "host")
@@ -90,21 +90,6 @@ func (s *session) checkBase(socketURL string) (string, bool) {
 		return "https://" + host, true
 	}
 	return "http://" + host, true
-}
-
-// httpBase turns the socket address into the HTTP origin of the token
-// endpoints (ws -> http, wss -> https, same host).
-func httpBase(socketURL string) string {
-	scheme, rest, ok := strings.Cut(socketURL, "://")
-	if !ok {
-		return ""
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	host, _, _ = strings.Cut(host, "?")
-	if scheme = strings.ToLower(scheme); scheme == "ws" || scheme == "http" {
-		return "http://" + host
-	}
-	return "https://" + host
 }
 
 // check asks GET /checkTokenValidity once per outage. Only an explicit 401 is

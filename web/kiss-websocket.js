@@ -151,12 +151,8 @@
   // socket at once, as KissJS does, also while the wasm is still loading.
   function socketURL(cfg) {
     var base = cfg && typeof cfg.socketUrl === "string" && cfg.socketUrl !== "" ? cfg.socketUrl : defaultBase(cfg || {});
-    var carries = /token=$/.test(base);
-    var url = carries ? base + escapeQuery(token()) : base;
-    built = { url: url, carries: carries };
-    return url;
+    return /token=$/.test(base) ? base + escapeQuery(token()) : base;
   }
-  var built = null; // the last URL made, and whether the token is in it
 
   function defaultBase(cfg) {
     var sess = k.session, ports = cfg.port != null || cfg.sslPort != null;
@@ -203,11 +199,10 @@
 
   // makeSocket creates the socket of the moment: connection is the browser's
   // WebSocket itself, as in KissJS. Open and close are recorded, so a socket
-  // made before Go was there tells Go what it missed. carries says whether
-  // the URL holds the token (the token check may then go where it goes).
+  // made before Go was there tells Go what it missed.
   function makeSocket(url) {
     var sock = new WebSocket(url);
-    var r = { ws: sock, url: url, carries: !!built && built.url === url && built.carries, opened: false, closed: null, adopted: false,
+    var r = { ws: sock, opened: false, closed: null, adopted: false,
       open: null, close: null, prev: ws.connection };
     sock.onopen = function () { r.opened = true; if (r.open) r.open(); };
     sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); };
@@ -277,7 +272,6 @@
       var r = pre && !pre.adopted ? pre : makeSocket(url);
       r.adopted = true;
       if (S.pre === r) S.pre = null;
-      S.rec = r;
       r.open = onOpen; r.close = onClose;
       if (S.ws === r.ws) S.pong = onPong;
       if (r.opened) later_(function () { if (r.open) r.open(); });
@@ -288,8 +282,6 @@
     session: session,
     // refreshed is called by Go's refresh, before it stores the new token.
     refreshed: function (t) { refreshed = { token: t, id: session() }; },
-    // target is the socket of the last attempt, for the token check.
-    target: function () { var r = S.rec; return r ? { url: r.url, carries: r.carries } : { url: "", carries: false }; },
     live: function (r) {
       if (S.ws !== r.ws) return;
       S.recv = true; S.live = true;
