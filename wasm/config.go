@@ -7,14 +7,10 @@ import (
 	"github.com/kissjs/kiss-websocket/core"
 )
 
-// configKeys are the fields of init(config) we read; reading only these (not
-// Object.keys) keeps getters and prototype noise out.
-var configKeys = map[string][]string{
-	"":             {"socketUrl", "port", "sslPort", "connectTimeout", "onopen", "onmessage", "onclose"},
-	"reconnection": {"enabled", "delay", "delta", "maxAttempts", "factor", "maxDelay"},
-	"heartbeat":    {"enabled", "delay", "timeout"},
-	"outbox":       {"maxMessages", "maxBytes"},
-}
+// configKeys are the fields of init(config) we read, from core's one table
+// of them; reading only these (not Object.keys) keeps getters and prototype
+// noise out.
+func configKeys() map[string][]string { return core.ConfigKeys() }
 
 // readConfig turns the JavaScript config into the shape core.Decode takes.
 func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, err error) {
@@ -28,14 +24,18 @@ func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, err error) {
 	default:
 		return nil, &core.ConfigError{Field: "config", Msg: "must be an object"}
 	}
-	raw = readFields(js, cfg, configKeys[""])
-	for _, sub := range []string{"reconnection", "heartbeat", "outbox"} {
+	keys := configKeys()
+	raw = readFields(js, cfg, keys[""])
+	for sub, sk := range keys {
+		if sub == "" {
+			continue
+		}
 		v, err := cfg.Get(sub)
 		if err != nil {
 			return nil, err
 		}
 		if js.typeOf(v) == "object" && !v.IsNull() {
-			raw[sub] = readFields(js, v, configKeys[sub])
+			raw[sub] = readFields(js, v, sk)
 		} else {
 			raw[sub] = valueOf(js, v)
 		}
