@@ -60,11 +60,11 @@ type Client struct {
 	offline      bool // the device said it has no network: attempts wait for Reconnect
 	timer        *time.Timer
 	nextDelay    time.Duration
-	pulse        *Pulse
+	beat         *heartbeat
 	rtt          time.Duration
 	last         CloseError
 	refused      uint64
-	outbox       Outbox
+	outbox       outbox
 	session      string // of the messages in the outbox
 	discarded    uint64
 	notes        []string // to log once c.mu is released
@@ -262,7 +262,7 @@ func (c *Client) Close() error {
 		return ErrCloseBeforeInit
 	case StateOpen:
 		c.state, c.live = StateClosing, false
-		c.stopPulseLocked()
+		c.stopHeartbeatLocked()
 		conn, h := c.conn, c.handler
 		c.mu.Unlock()
 		if err := conn.Close(CodeDefinitiveClose, "DEFINITIVE_CLOSE"); err != nil {
@@ -329,15 +329,15 @@ func (c *Client) advanceLocked() uint64 {
 		c.timer.Stop()
 		c.timer = nil
 	}
-	c.stopPulseLocked()
+	c.stopHeartbeatLocked()
 	c.handler, c.conn, c.live = nil, nil, false
 	return c.gen
 }
 
-func (c *Client) stopPulseLocked() {
-	if c.pulse != nil {
-		c.pulse.Stop()
-		c.pulse = nil
+func (c *Client) stopHeartbeatLocked() {
+	if c.beat != nil {
+		c.beat.Stop()
+		c.beat = nil
 	}
 }
 
@@ -491,7 +491,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	c.events = append(c.events, Event{Kind: kind})
 	if c.live && c.cfg.Heartbeat.Enabled {
 		gen := c.gen
-		c.pulse = StartPulse(c.cfg.Heartbeat, func() { c.ping(gen) }, func() { c.dead(gen) })
+		c.beat = startHeartbeat(c.cfg.Heartbeat, func() { c.ping(gen) }, func() { c.dead(gen) })
 	}
 	c.flushEvents()
 	conn.Serve(h)
@@ -538,22 +538,22 @@ func (c *Client) dead(gen uint64) {
 // explicit "unusable" answer stops.
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 	c.last = *ce
-	c.stopPulseLocked()
+	c.stopHeartbeatLocked()
 	c.conn, c.live = nil, false
 	c.events = append(c.events, Event{Kind: EventClose, Close: ce})
 	if c.state == StateClosing {
 		c.endLocked(ce, EventConnectionClosed)
 		return
 	}
-	switch Decide(ce.Code, ce.Reason) {
-	case ActionLost:
+	switch decide(ce.Code, ce.Reason) {
+	case actionLost:
 		c.endLocked(ce, EventConnectionLost)
-	case ActionClosed:
+	case actionClosed:
 		c.endLocked(ce, EventConnectionClosed)
-	case ActionServerGone:
+	case actionServerGone:
 		c.events = append(c.events, Event{Kind: EventServerGone, Close: ce})
 		c.retryLocked(h, ce)
-	case ActionCheckToken:
+	case actionCheckToken:
 		if c.opts.CheckToken == nil || c.tokenChecked || !CarriesToken(c.cfg.SocketURL) {
 			c.retryLocked(h, ce)
 			return

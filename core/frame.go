@@ -4,52 +4,52 @@ package core
 
 import "unicode/utf8"
 
-// FrameKind is what an incoming frame is to the client.
-type FrameKind int
+// frameKind is what an incoming frame is to the client.
+type frameKind int
 
 const (
-	// FramePong is the text frame "pong" exactly: it answers our heartbeat and
+	// framePong is the text frame "pong" exactly: it answers our heartbeat and
 	// is swallowed (never published, never given to hooks).
-	FramePong FrameKind = iota
-	// FrameMessage is any JSON value KissJS publishes: an object whose
+	framePong frameKind = iota
+	// frameMessage is any JSON value KissJS publishes: an object whose
 	// "channel", if any, is a string, an array, a number, a string (the JSON
 	// string "pong", quotes included, is a message) or a boolean. Only an
 	// object can carry a channel; the others go to "*" subscribers alone.
-	FrameMessage
-	// FrameMalformed is what KissJS drops: binary, not UTF-8, not JSON, null,
+	frameMessage
+	// frameMalformed is what KissJS drops: binary, not UTF-8, not JSON, null,
 	// or an object whose channel is not a string. It is counted and logged.
-	FrameMalformed
+	frameMalformed
 )
 
-// Classify sorts an incoming frame without allocating, and returns the raw
+// classify sorts an incoming frame without allocating, and returns the raw
 // bytes of the top-level "channel" string (without quotes, still escaped)
 // when there is one. The last duplicate key wins, as with JSON.parse.
-func Classify(text bool, data []byte) (kind FrameKind, channel []byte, reason string) {
+func classify(text bool, data []byte) (kind frameKind, channel []byte, reason string) {
 	if !text {
-		return FrameMalformed, nil, "binary frame"
+		return frameMalformed, nil, "binary frame"
 	}
 	if string(data) == "pong" {
-		return FramePong, nil, ""
+		return framePong, nil, ""
 	}
 	if !utf8.Valid(data) {
-		return FrameMalformed, nil, "invalid UTF-8"
+		return frameMalformed, nil, "invalid UTF-8"
 	}
 	if !validJSON(data) {
-		return FrameMalformed, nil, "not JSON"
+		return frameMalformed, nil, "not JSON"
 	}
 	i := skipSpace(data, 0)
 	switch data[i] {
 	case 'n':
-		return FrameMalformed, nil, "null"
+		return frameMalformed, nil, "null"
 	case '{':
 	default:
-		return FrameMessage, nil, "" // an array or a scalar: no channel
+		return frameMessage, nil, "" // an array or a scalar: no channel
 	}
 	channel, ok := topLevelChannel(data, i+1)
 	if !ok {
-		return FrameMalformed, nil, "channel is not a string"
+		return frameMalformed, nil, "channel is not a string"
 	}
-	return FrameMessage, channel, ""
+	return frameMessage, channel, ""
 }
 
 // topLevelChannel walks the members of a JSON object known to be valid.

@@ -14,9 +14,9 @@ type connHandler struct {
 func (h *connHandler) HandlePong() {
 	c := h.c
 	c.mu.Lock()
-	if h.gen == c.gen && c.pulse != nil {
-		c.pulse.Pong()
-		c.rtt = c.pulse.RTT()
+	if h.gen == c.gen && c.beat != nil {
+		c.beat.Pong()
+		c.rtt = c.beat.RTT()
 	}
 	c.mu.Unlock()
 }

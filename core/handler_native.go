@@ -23,11 +23,11 @@ func (h *connHandler) HandleFrame(text bool, data []byte) {
 	c := h.c
 	c.cnt.framesIn.Add(1)
 	c.cnt.bytesIn.Add(uint64(len(data)))
-	kind, channel, reason := Classify(text, data)
+	kind, channel, reason := classify(text, data)
 	switch kind {
-	case FramePong:
+	case framePong:
 		h.HandlePong()
-	case FrameMalformed:
+	case frameMalformed:
 		c.cnt.dropped.Add(1)
 		c.opts.Log("kiss.websocket: dropped a frame from the server: " + reason)
 	default:

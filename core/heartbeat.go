@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// Pulse runs the heartbeat of one open socket with KissJS's timing: a "ping"
-// every Delay (the first one Delay after open); the first unanswered ping arms
-// a Timeout that later pings do not re-arm; a "pong" clears it. When it
-// fires, the socket is declared dead. Pulse also measures ping-to-pong time.
-type Pulse struct {
+// heartbeat runs the Heartbeat config on one open socket with KissJS's
+// timing: a "ping" every Delay (the first one Delay after open); the first
+// unanswered ping arms a Timeout that later pings do not re-arm; a "pong"
+// clears it. When it fires, the socket is declared dead. It also measures
+// the ping-to-pong time.
+type heartbeat struct {
 	mu       sync.Mutex
 	cfg      Heartbeat
 	ping     func()
@@ -23,17 +24,17 @@ type Pulse struct {
 	rtt      time.Duration
 }
 
-// StartPulse starts the heartbeat. ping sends the frame; dead is called once,
-// at the timeout. Both run on timer goroutines without the Pulse's lock held.
-func StartPulse(cfg Heartbeat, ping, dead func()) *Pulse {
-	p := &Pulse{cfg: cfg, ping: ping, dead: dead}
+// startHeartbeat starts it. ping sends the frame; dead is called once, at
+// the timeout. Both run on timer goroutines without the heartbeat's lock held.
+func startHeartbeat(cfg Heartbeat, ping, dead func()) *heartbeat {
+	p := &heartbeat{cfg: cfg, ping: ping, dead: dead}
 	p.mu.Lock()
 	p.tick = time.AfterFunc(cfg.Delay, p.onTick)
 	p.mu.Unlock()
 	return p
 }
 
-func (p *Pulse) onTick() {
+func (p *heartbeat) onTick() {
 	p.mu.Lock()
 	if p.stopped {
 		p.mu.Unlock()
@@ -50,7 +51,7 @@ func (p *Pulse) onTick() {
 	p.ping()
 }
 
-func (p *Pulse) onTimeout(id int) {
+func (p *heartbeat) onTimeout(id int) {
 	p.mu.Lock()
 	if p.stopped || id != p.armed || p.timeout == nil {
 		p.mu.Unlock()
@@ -63,7 +64,7 @@ func (p *Pulse) onTimeout(id int) {
 
 // Pong records the server's answer: it clears the pending timeout and takes
 // the round-trip time from the latest ping.
-func (p *Pulse) Pong() {
+func (p *heartbeat) Pong() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.awaiting {
@@ -76,20 +77,20 @@ func (p *Pulse) Pong() {
 }
 
 // RTT is the latest ping-to-pong time, 0 before the first pong.
-func (p *Pulse) RTT() time.Duration {
+func (p *heartbeat) RTT() time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.rtt
 }
 
 // Stop cancels both timers; no callback starts after it returns.
-func (p *Pulse) Stop() {
+func (p *heartbeat) Stop() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stopLocked()
 }
 
-func (p *Pulse) stopLocked() {
+func (p *heartbeat) stopLocked() {
 	p.stopped = true
 	p.tick.Stop()
 	if p.timeout != nil {

@@ -6,9 +6,9 @@ import "errors"
 // message; nothing is queued and the caller can tell the user.
 var ErrOutboxFull = errors.New("kiss.websocket.send: outbox is full while reconnecting; message not queued")
 
-// Outbox holds messages sent while the socket is not open, in order, bounded
+// outbox holds messages sent while the socket is not open, in order, bounded
 // by count and bytes. The zero value holds nothing (both limits are 0).
-type Outbox struct {
+type outbox struct {
 	items    [][]byte
 	head     int
 	bytes    int
@@ -16,18 +16,18 @@ type Outbox struct {
 	maxBytes int
 }
 
-// NewOutbox returns an outbox with the given limits.
-func NewOutbox(limits OutboxLimits) *Outbox {
-	return &Outbox{maxMsgs: limits.MaxMessages, maxBytes: limits.MaxBytes}
+// newOutbox returns an outbox with the given limits.
+func newOutbox(limits OutboxLimits) *outbox {
+	return &outbox{maxMsgs: limits.MaxMessages, maxBytes: limits.MaxBytes}
 }
 
 // SetLimits changes the limits for later pushes; what is queued stays.
-func (o *Outbox) SetLimits(limits OutboxLimits) {
+func (o *outbox) SetLimits(limits OutboxLimits) {
 	o.maxMsgs, o.maxBytes = limits.MaxMessages, limits.MaxBytes
 }
 
 // Push appends msg, or returns ErrOutboxFull when either limit would be passed.
-func (o *Outbox) Push(msg []byte) error {
+func (o *outbox) Push(msg []byte) error {
 	if o.Len()+1 > o.maxMsgs || o.bytes+len(msg) > o.maxBytes {
 		return ErrOutboxFull
 	}
@@ -38,7 +38,7 @@ func (o *Outbox) Push(msg []byte) error {
 
 // Requeue puts back at the front a message taken with Pop that could not be
 // written; it ignores the limits because the message was already accepted.
-func (o *Outbox) Requeue(msg []byte) {
+func (o *outbox) Requeue(msg []byte) {
 	o.bytes += len(msg)
 	if o.head > 0 {
 		o.head--
@@ -52,13 +52,13 @@ func (o *Outbox) Requeue(msg []byte) {
 
 // Append puts at the back a message accepted for a socket whose write then
 // failed; like Requeue it ignores the limits.
-func (o *Outbox) Append(msg []byte) {
+func (o *outbox) Append(msg []byte) {
 	o.items = append(o.items, msg)
 	o.bytes += len(msg)
 }
 
 // Pop removes and returns the oldest message.
-func (o *Outbox) Pop() ([]byte, bool) {
+func (o *outbox) Pop() ([]byte, bool) {
 	if o.head == len(o.items) {
 		return nil, false
 	}
@@ -73,5 +73,5 @@ func (o *Outbox) Pop() ([]byte, bool) {
 }
 
 // Len is the number of queued messages; Bytes their total size.
-func (o *Outbox) Len() int   { return len(o.items) - o.head }
-func (o *Outbox) Bytes() int { return o.bytes }
+func (o *outbox) Len() int   { return len(o.items) - o.head }
+func (o *outbox) Bytes() int { return o.bytes }

@@ -15,48 +15,48 @@ const (
 	CodeDefinitiveClose = 4003 // close() or the server's definitive close
 )
 
-// Action is what the client does after a socket closes.
-type Action int
+// action is what the client does after a socket closes.
+type action int
 
 const (
-	// ActionReconnect counts a failed attempt and schedules the next one.
-	ActionReconnect Action = iota
-	// ActionCheckToken asks the token checker first (once per outage), then
+	// actionReconnect counts a failed attempt and schedules the next one.
+	actionReconnect action = iota
+	// actionCheckToken asks the token checker first (once per outage), then
 	// reconnects unless the token is unusable.
-	ActionCheckToken
-	// ActionServerGone publishes EVT_SERVER_GONE, then reconnects (KissJS
+	actionCheckToken
+	// actionServerGone publishes EVT_SERVER_GONE, then reconnects (KissJS
 	// stopped for good, stranding users after every deploy).
-	ActionServerGone
-	// ActionLost publishes EVT_CONNECTION_LOST and stops (4002).
-	ActionLost
-	// ActionClosed publishes EVT_CONNECTION_CLOSED and stops (4003).
-	ActionClosed
+	actionServerGone
+	// actionLost publishes EVT_CONNECTION_LOST and stops (4002).
+	actionLost
+	// actionClosed publishes EVT_CONNECTION_CLOSED and stops (4003).
+	actionClosed
 )
 
 var actionNames = [...]string{"reconnect", "check-token", "server-gone", "lost", "closed"}
 
-func (a Action) String() string {
+func (a action) String() string {
 	if a >= 0 && int(a) < len(actionNames) {
 		return actionNames[a]
 	}
 	return "unknown"
 }
 
-// Decide maps a close code and reason to an action, as KissJS does. A 1006
+// decide maps a close code and reason to an action, as KissJS does. A 1006
 // with an empty reason is how a browser reports a refused upgrade, which may
 // mean a bad token.
-func Decide(code int, reason string) Action {
+func decide(code int, reason string) action {
 	switch {
 	case code == CodeTooManySockets:
-		return ActionLost
+		return actionLost
 	case code == CodeDefinitiveClose:
-		return ActionClosed
+		return actionClosed
 	case code == CodeGoingAway:
-		return ActionServerGone
+		return actionServerGone
 	case code == CodeAbnormal && reason == "":
-		return ActionCheckToken
+		return actionCheckToken
 	}
-	return ActionReconnect
+	return actionReconnect
 }
 
 // NextDelay is the wait before reconnection attempt number attempt (1-based),

@@ -36,7 +36,7 @@ func hasPort(host string) bool {
 // base ends with "token=". KissJS glued the raw token onto any socketUrl.
 func SocketURL(base, token string) string {
 	if strings.HasSuffix(base, "token=") {
-		return base + EscapeQuery(token)
+		return base + escapeQuery(token)
 	}
 	return base
 }
@@ -79,10 +79,10 @@ func HTTPOrigin(socketURL string) string {
 	return "https://" + host
 }
 
-// EscapeQuery percent-encodes s for a query value, leaving only RFC 3986
+// escapeQuery percent-encodes s for a query value, leaving only RFC 3986
 // unreserved characters. (net/url would pull the whole net package into the
 // wasm build.)
-func EscapeQuery(s string) string {
+func escapeQuery(s string) string {
 	const hex = "0123456789ABCDEF"
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
