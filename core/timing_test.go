@@ -1,0 +1,246 @@
+//go:build !js
+
+package core_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/kissjs/kiss-websocket/core"
+)
+
+// The client's timing (heartbeat timeout, reconnection delays and jitter,
+// connect timeout, maxAttempts) runs here in testing/synctest over an
+// in-memory network, so KissJS's 45 s heartbeat case takes microseconds and
+// every time is asserted exactly. The memory network is a double of the
+// wire, not of the client: the real-server tests keep what the wire decides.
+
+// memNet answers the client's dials as its plan says, attempt by attempt.
+type memNet struct {
+	mu    sync.Mutex
+	plan  func(attempt int) dialPlan
+	dials int
+	conns []*memConn
+}
+
+type dialPlan struct {
+	hang  bool             // the handshake never completes
+	fail  *core.CloseError // the attempt is refused with this
+	pongs bool             // the open socket answers pings
+}
+
+func (n *memNet) Dial(ctx context.Context, _ string) (core.Conn, error) {
+	n.mu.Lock()
+	n.dials++
+	p := n.plan(n.dials)
+	n.mu.Unlock()
+	switch {
+	case p.hang:
+		<-ctx.Done()
+		return nil, ctx.Err()
+	case p.fail != nil:
+		return nil, p.fail
+	}
+	c := &memConn{pongs: p.pongs, served: make(chan struct{})}
+	n.mu.Lock()
+	n.conns = append(n.conns, c)
+	n.mu.Unlock()
+	return c, nil
+}
+
+func (n *memNet) conn(i int) *memConn {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.conns[i]
+}
+
+// memConn is one open in-memory socket.
+type memConn struct {
+	pongs  bool
+	mu     sync.Mutex
+	h      core.Handler
+	served chan struct{}
+	pings  int
+	closed bool
+}
+
+func (c *memConn) Serve(h core.Handler) {
+	c.mu.Lock()
+	c.h = h
+	c.mu.Unlock()
+	close(c.served)
+}
+
+func (c *memConn) WriteText([]byte) error { return nil }
+
+func (c *memConn) Ping() error {
+	c.mu.Lock()
+	c.pings++
+	h, pongs := c.h, c.pongs
+	c.mu.Unlock()
+	if pongs {
+		go h.HandlePong()
+	}
+	return nil
+}
+
+// peerClose is the server closing the socket with code.
+func (c *memConn) peerClose(code int, reason string) {
+	<-c.served
+	c.mu.Lock()
+	h := c.h
+	c.mu.Unlock()
+	h.HandleClose(&core.CloseError{Code: code, Reason: reason, WasClean: true})
+}
+
+func (c *memConn) Close(code int, reason string) error {
+	go c.peerClose(code, reason) // the peer echoes it
+	return nil
+}
+
+func (c *memConn) Abort() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+}
+
+// timeline records each event with when it came, in ms after the start.
+type timeline struct {
+	mu    sync.Mutex
+	start time.Time
+	lines []string
+}
+
+func (tl *timeline) add(e core.Event) {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	line := fmt.Sprintf("%d %s", time.Since(tl.start).Milliseconds(), e.Kind)
+	if e.Close != nil {
+		line += fmt.Sprintf(" %d", e.Close.Code)
+		if e.Close.Reason != "" {
+			line += " " + e.Close.Reason
+		}
+	}
+	tl.lines = append(tl.lines, line)
+}
+
+func (tl *timeline) String() string {
+	tl.mu.Lock()
+	defer tl.mu.Unlock()
+	return strings.Join(tl.lines, "\n")
+}
+
+// timed runs a client over n inside a synctest bubble for d, with the
+// jitter's random number fixed at rnd, and returns its timeline.
+func timed(t *testing.T, n *memNet, cfg core.Config, rnd float64, d time.Duration, during func(c *core.Client)) string {
+	t.Helper()
+	var out string
+	synctest.Test(t, func(t *testing.T) {
+		tl := &timeline{start: time.Now()}
+		c := core.New(core.Options{
+			Dialer:  n,
+			URL:     func(core.Config) (string, error) { return "mem://", nil },
+			OnEvent: tl.add,
+			Rand:    func() float64 { return rnd },
+		})
+		if _, _, err := c.Start(cfg); err != nil {
+			t.Fatal(err)
+		}
+		if during != nil {
+			during(c)
+		}
+		time.Sleep(d)
+		synctest.Wait()
+		out = tl.String()
+		_ = c.Close()
+		synctest.Wait()
+		c.Wait()
+	})
+	return out
+}
+
+func wantTimeline(t *testing.T, got string, want ...string) {
+	t.Helper()
+	if w := strings.Join(want, "\n"); got != w {
+		t.Fatalf("timeline:\n%s\nwant\n%s", got, w)
+	}
+}
+
+// KissJS's defaults against a peer that stops answering pings: pings at
+// +10, 20, 30, 40 s, the socket dead at +45 s (we drop it at once), the next
+// attempt after 5 s plus the jitter (0.5 of delay*delta = 5 s).
+func TestTimingHeartbeatTimeoutThenJitteredReconnect(t *testing.T) {
+	n := &memNet{plan: func(a int) dialPlan { return dialPlan{pongs: a > 1} }}
+	got := timed(t, n, core.Defaults(), 0.5, 60*time.Second, nil)
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"45000 close 4000 SERVER_NOT_RESPONDING",
+		"45000 EVT_DISCONNECTED 4000 SERVER_NOT_RESPONDING",
+		"55000 EVT_RECONNECTING",
+		"55000 EVT_RECONNECTED")
+	if p := n.conn(0).pings; p != 4 {
+		t.Fatalf("%d pings on the dead socket, want 4", p)
+	}
+	if !n.conn(0).closed {
+		t.Fatal("the dead socket was not dropped")
+	}
+}
+
+// A handshake that hangs is abandoned at connectTimeout, then the policy
+// retries: refused attempts back off by factor, capped at maxDelay, and
+// give up after maxAttempts.
+func TestTimingConnectTimeoutBackoffAndMaxAttempts(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.ConnectTimeout = 3 * time.Second
+	cfg.Reconnection.Delta = 0
+	cfg.Reconnection.Delay = time.Second
+	cfg.Reconnection.Factor = 2
+	cfg.Reconnection.MaxDelay = 5 * time.Second
+	cfg.Reconnection.MaxAttempts = 4
+	refused := &core.CloseError{Code: core.CodeAbnormal, Reason: "REFUSED"}
+	n := &memNet{plan: func(a int) dialPlan {
+		if a == 1 {
+			return dialPlan{hang: true}
+		}
+		return dialPlan{fail: refused}
+	}}
+	got := timed(t, n, cfg, 0, 2*time.Minute, nil)
+	// attempt 1 times out at 3 s; waits of 1, 2, 4 and then 5 (capped) s.
+	wantTimeline(t, got,
+		"3000 close 1006 CONNECT_TIMEOUT",
+		"4000 EVT_RECONNECTING",
+		"4000 close 1006 REFUSED",
+		"6000 EVT_RECONNECTING",
+		"6000 close 1006 REFUSED",
+		"10000 EVT_RECONNECTING",
+		"10000 close 1006 REFUSED",
+		"15000 EVT_RECONNECTING",
+		"15000 close 1006 REFUSED",
+		"15000 EVT_CONNECTION_LOST 1006 REFUSED")
+}
+
+// reconnect() while waiting starts the attempt at once; a 1001 publishes
+// EVT_SERVER_GONE and reconnects on the jittered schedule.
+func TestTimingReconnectNowAndServerGone(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.Heartbeat.Enabled = false
+	n := &memNet{plan: func(int) dialPlan { return dialPlan{} }}
+	got := timed(t, n, cfg, 0.25, 30*time.Second, func(c *core.Client) {
+		time.Sleep(time.Second)
+		n.conn(0).peerClose(core.CodeGoingAway, "restart")
+		time.Sleep(time.Second) // waiting 5 s + 0.25 * 10 s
+		c.Reconnect()
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"1000 close 1001 restart",
+		"1000 EVT_SERVER_GONE 1001 restart",
+		"1000 EVT_DISCONNECTED 1001 restart",
+		"2000 EVT_RECONNECTING",
+		"2000 EVT_RECONNECTED")
+}
