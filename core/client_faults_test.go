@@ -282,11 +282,9 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 		eventually(t, wait, "2 pings", func() bool { cs := e.srv.Conns(); return len(cs) == 1 && cs[0].Pings >= 2 })
 		c.Close()
 		expect(t, rec, wait, core.EventClose, core.EventConnectionClosed)
-		pings := e.srv.Conns()[0].Pings
-		quiet(t, rec, 300*time.Millisecond)
-		if n := e.srv.Conns()[0].Pings; n != pings {
-			t.Fatalf("%d pings after close", n-pings)
-		}
+		// No ping after close: TestTimingNothingAfterClose proves it in
+		// bubble time; here the real socket's close sequence.
+		waited(t, c, time.Second)
 		if n := e.srv.Upgrades(e.user); n != 1 || c.State() != core.StateClosed {
 			t.Fatalf("%d upgrades, state %v", n, c.State())
 		}
@@ -306,7 +304,7 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 		}
 		c.Close()
 		expect(t, rec, wait, core.EventConnectionClosed)
-		quiet(t, rec, 300*time.Millisecond)
+		waited(t, c, time.Second)
 		if n := e.srv.Upgrades(e.user); n != 1 || c.Stats().Attempts != 1 {
 			t.Fatalf("%d upgrades, %d attempts after close", n, c.Stats().Attempts)
 		}
@@ -328,7 +326,6 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 			t.Fatalf("closed attempt %v", r)
 		}
 		waited(t, c, time.Second) // the dial was cancelled
-		quiet(t, rec, 300*time.Millisecond)
 	})
 	t.Run("checking the token", func(t *testing.T) {
 		t.Parallel()
@@ -343,7 +340,6 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 		c.Close()
 		expect(t, rec, wait, core.EventConnectionClosed)
 		waited(t, c, time.Second) // the check was cancelled
-		quiet(t, rec, 300*time.Millisecond)
 		if n := e.srv.Upgrades(e.user); n != 1 {
 			t.Fatalf("%d upgrades", n)
 		}

@@ -63,10 +63,10 @@ func TestStartWhileOpenIsIgnored(t *testing.T) {
 	if s := c.State(); s != core.StateOpen || s.ReadyState() != 1 {
 		t.Fatalf("state %v (readyState %d), want open (1)", s, s.ReadyState())
 	}
-	if r := result(t, start(t, c, fast()), time.Second); r != core.ResultIgnored {
-		t.Fatalf("Start while open: %v, want ignored", r)
+	res, started, err := c.Start(fast())
+	if err != nil || started || result(t, res, time.Second) != core.ResultIgnored {
+		t.Fatalf("Start while open: started %v, err %v; want ignored", started, err)
 	}
-	quiet(t, rec, 50*time.Millisecond)
 	if n := e.srv.Upgrades(e.user); n != 1 {
 		t.Fatalf("%d upgrades, want 1", n)
 	}
@@ -278,9 +278,13 @@ func closedByServer(t *testing.T, code int, reason string) (*kissEnv, *recorder,
 }
 
 // stopped asserts the client stays stopped: no event, no upgrade.
+//
+// Closed with its goroutines gone, the client has nothing left that could
+// start an attempt (a stale timer is inert by generation), so there is no
+// need to wait and see; TestTimingNothingAfterClose shows it in bubble time.
 func stopped(t *testing.T, e *kissEnv, rec *recorder, c *core.Client, upgrades int) {
 	t.Helper()
-	quiet(t, rec, 300*time.Millisecond)
+	waited(t, c, wait)
 	if s := c.State(); s != core.StateClosed {
 		t.Fatalf("state %v, want closed", s)
 	}
@@ -636,8 +640,11 @@ func TestOfflineHoldsAttemptsUntilOnline(t *testing.T) {
 	c.Offline()
 	e.srv.DropAll()
 	expect(t, rec, wait, core.EventClose, core.EventDisconnected)
-	// the retry falls due while offline: no attempt is spent
-	quiet(t, rec, 200*time.Millisecond)
+	// the retry falls due while offline and is held: no attempt is spent
+	eventually(t, wait, "the retry held", func() bool {
+		s := c.Stats()
+		return s.State == core.StateReconnecting && s.NextDelay == 0
+	})
 	if s := c.Stats(); s.State != core.StateReconnecting || s.Attempts != 1 || s.Attempt != 1 {
 		t.Fatalf("offline: %+v", s)
 	}

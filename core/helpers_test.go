@@ -363,16 +363,6 @@ func expect(t *testing.T, r *recorder, within time.Duration, kinds ...core.Event
 	return evs
 }
 
-// quiet asserts that no event arrives for d.
-func quiet(t *testing.T, r *recorder, d time.Duration) {
-	t.Helper()
-	n := r.len()
-	time.Sleep(d)
-	if r.len() != n {
-		t.Fatalf("events after the client should have gone quiet (from %d):%s", n, r.dump())
-	}
-}
-
 // eventually polls cond for up to within.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()

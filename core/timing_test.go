@@ -244,3 +244,81 @@ func TestTimingReconnectNowAndServerGone(t *testing.T) {
 		"2000 EVT_RECONNECTING",
 		"2000 EVT_RECONNECTED")
 }
+
+func (n *memNet) dialCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dials
+}
+
+func (c *memConn) pingCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pings
+}
+
+// After close() nothing more happens, whatever the client was doing: no
+// ping, no attempt, no event, for an hour of the bubble's time.
+func TestTimingNothingAfterClose(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		plan dialPlan
+		at   time.Duration // close() this long after Start
+		want []string
+	}{
+		{"open with a heartbeat", dialPlan{pongs: true}, 25 * time.Second,
+			[]string{"0 EVT_CONNECTED", "25000 close 4003 DEFINITIVE_CLOSE", "25000 EVT_CONNECTION_CLOSED 4003 DEFINITIVE_CLOSE"}},
+		{"waiting between attempts", dialPlan{fail: &core.CloseError{Code: 1011}}, 2 * time.Second,
+			[]string{"0 close 1011", "2000 EVT_CONNECTION_CLOSED 4003 DEFINITIVE_CLOSE"}},
+		{"connecting", dialPlan{hang: true}, 2 * time.Second,
+			[]string{"2000 close 4003 DEFINITIVE_CLOSE", "2000 EVT_CONNECTION_CLOSED 4003 DEFINITIVE_CLOSE"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			n := &memNet{plan: func(int) dialPlan { return c.plan }}
+			var pingsAtClose int
+			got := timed(t, n, core.Defaults(), 0, time.Hour, func(cl *core.Client) {
+				time.Sleep(c.at)
+				if err := cl.Close(); err != nil {
+					t.Error(err)
+				}
+				synctest.Wait()
+				if c.plan.pongs {
+					pingsAtClose = n.conn(0).pingCount()
+				}
+			})
+			wantTimeline(t, got, c.want...)
+			if d := n.dialCount(); d != 1 {
+				t.Fatalf("%d dials, want 1", d)
+			}
+			if c.plan.pongs && (pingsAtClose != 2 || n.conn(0).pingCount() != pingsAtClose) {
+				t.Fatalf("pings: %d at close, %d an hour later", pingsAtClose, n.conn(0).pingCount())
+			}
+		})
+	}
+}
+
+// The browser's offline event holds the attempt that falls due: none is
+// spent until online (Reconnect), which starts it at once.
+func TestTimingOfflineHoldsAttemptsUntilOnline(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.Heartbeat.Enabled = false
+	cfg.Reconnection.Delta = 0
+	n := &memNet{plan: func(int) dialPlan { return dialPlan{} }}
+	got := timed(t, n, cfg, 0, 2*time.Hour, func(c *core.Client) {
+		c.Offline()
+		time.Sleep(time.Second)
+		n.conn(0).peerClose(1011, "")
+		time.Sleep(time.Hour) // the retry fell due at +6 s
+		synctest.Wait()
+		if d := n.dialCount(); d != 1 {
+			t.Errorf("%d dials while offline, want 1", d)
+		}
+		c.Reconnect() // online
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"1000 close 1011",
+		"1000 EVT_DISCONNECTED 1011",
+		"3601000 EVT_RECONNECTING",
+		"3601000 EVT_RECONNECTED")
+}
