@@ -208,7 +208,8 @@ func TestOfflineSpendsNoAttemptsUntilOnline(t *testing.T) {
 	p.eval(`window.dispatchEvent(new Event("offline"))`)
 	control(t, "/test/drop", nil)
 	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
-	time.Sleep(300 * time.Millisecond) // ten retry delays
+	// the retry falls due (30 ms) and is held: no timer left, no attempt
+	p.waitTrue(`kiss.websocket.state === "reconnecting" && kiss.websocket.stats().nextDelay === 0`, 5*time.Second)
 	if n := p.eval("kiss.websocket.stats().attempts").Int(); n != 1 || p.count("EVT_CONNECTION_LOST") != 0 {
 		t.Fatalf("offline: %d attempts, events %v", n, p.events())
 	}

@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -195,7 +196,8 @@ func TestCloseCodes(t *testing.T) {
 			if c.again {
 				p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
 			} else {
-				time.Sleep(300 * time.Millisecond)
+				// stopped for good: closed, nothing left to start an attempt
+				p.waitTrue(`kiss.websocket.state === "closed"`, 5*time.Second)
 				if n := state(t, p.user).Upgrades; n != 1 {
 					t.Fatalf("reconnected after %s: %d upgrades", c.code, n)
 				}
@@ -275,7 +277,7 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.waitEvent("EVT_CONNECTION_CLOSED", 1, 5*time.Second)
-	time.Sleep(100 * time.Millisecond)
+	p.waitTrue(`(function (d) { return d.funcs === 0 && d.listeners === 0 && d.goroutines <= `+strconv.Itoa(baseGoroutines)+`; })(kiss.websocket._debug())`, 5*time.Second)
 	d := p.eval("kiss.websocket._debug()")
 	if f, l := d.Get("funcs").Int(), d.Get("listeners").Int(); f != 0 || l != 0 {
 		t.Fatalf("after close: %d js.Funcs, %d listeners", f, l)
