@@ -5,7 +5,6 @@ package core_test
 import (
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kissjs/kiss-websocket/core"
+	"github.com/kissjs/kiss-websocket/internal/leakcheck"
 )
 
 // TestConcurrentStartSendCloseKickUnderDrops hammers one client from 100
@@ -182,17 +182,8 @@ func TestConcurrentStartSendCloseKickUnderDrops(t *testing.T) {
 func clientGoroutines() int { return strings.Count(clientStacks(), "\n\n") }
 
 func clientStacks() string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
 	var b strings.Builder
-	for _, g := range strings.Split(string(buf), "\n\n") {
+	for _, g := range leakcheck.Others() {
 		if strings.Contains(g, "kiss-websocket/core.") || strings.Contains(g, "coder/websocket") {
 			b.WriteString(g + "\n\n")
 		}
