@@ -90,12 +90,9 @@ func receivedUpToSentinel(t *testing.T, e *kissEnv, c *core.Client) []string {
 
 func TestFullOutboxRefusesTheSend(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
 	cfg := fast()
 	cfg.Outbox = core.OutboxLimits{MaxMessages: 3, MaxBytes: 24}
-	connected(t, c, rec, cfg)
+	e, rec, c := openClientCfg(t, cfg)
 	e.srv.RefuseUpgrades(503, 0)
 	e.srv.DropAll()
 	waitFor(t, rec, core.EventDisconnected, wait)
@@ -158,17 +155,12 @@ func TestStartWorksAgainAfterEveryDefinitiveStop(t *testing.T) {
 	e.sess = e.srv.Login(e.user) // logged in again
 	e.mu.Unlock()
 	again("an unusable token")
-	if n := e.srv.Upgrades(e.user); n != 5 {
-		t.Fatalf("%d upgrades, want 5", n)
-	}
+	wantUpgrades(t, e, 5)
 }
 
 func TestFreshStartAfterReconnectionReportsConnected(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, c := openClient(t)
 	e.srv.DropAll()
 	waitFor(t, rec, core.EventReconnected, wait)
 	c.Close()
@@ -264,9 +256,7 @@ func TestFlushCutShortKeepsTheRestInOrder(t *testing.T) {
 	if got := receivedUpToSentinel(t, e, c); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("server received %v, want %v", got, want)
 	}
-	if n := e.srv.Upgrades(e.user); n != 3 {
-		t.Fatalf("%d upgrades, want 3", n)
-	}
+	wantUpgrades(t, e, 3)
 }
 
 func TestNoTimerFiresAfterClose(t *testing.T) {
@@ -360,13 +350,10 @@ func waited(t *testing.T, c *core.Client, d time.Duration) {
 
 func TestHalfOpenSocketIsDroppedAtTheHeartbeatTimeout(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
 	cfg := fast()
 	cfg.Heartbeat = core.Heartbeat{Enabled: true, Delay: 50 * time.Millisecond, Timeout: 300 * time.Millisecond}
 	cfg.Reconnection.Delay = 100 * time.Millisecond
-	connected(t, c, rec, cfg)
+	e, rec, c := openClientCfg(t, cfg)
 	eventually(t, wait, "a pong", func() bool { return c.Stats().RTT > 0 })
 	stalled := time.Now()
 	e.srv.Stall(true) // the server hangs: no pong, no closing handshake

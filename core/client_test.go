@@ -56,10 +56,7 @@ func TestStartWhileConnectingIsIgnored(t *testing.T) {
 
 func TestStartWhileOpenIsIgnored(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, _, c := openClient(t)
 	if s := c.State(); s != core.StateOpen || s.ReadyState() != 1 {
 		t.Fatalf("state %v (readyState %d), want open (1)", s, s.ReadyState())
 	}
@@ -67,9 +64,7 @@ func TestStartWhileOpenIsIgnored(t *testing.T) {
 	if err != nil || started || result(t, res, time.Second) != core.ResultIgnored {
 		t.Fatalf("Start while open: started %v, err %v; want ignored", started, err)
 	}
-	if n := e.srv.Upgrades(e.user); n != 1 {
-		t.Fatalf("%d upgrades, want 1", n)
-	}
+	wantUpgrades(t, e, 1)
 }
 
 func TestStartWhileClosingIsIgnored(t *testing.T) {
@@ -157,12 +152,9 @@ func TestOpenResolvesTrueThenConnectedThenHeartbeat(t *testing.T) {
 
 func TestPongIsSwallowedAndClearsTheTimeout(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
 	cfg := fast()
 	cfg.Heartbeat = core.Heartbeat{Enabled: true, Delay: 30 * time.Millisecond, Timeout: 300 * time.Millisecond}
-	connected(t, c, rec, cfg)
+	e, rec, c := openClientCfg(t, cfg)
 	// Twelve pings take 360 ms: without the pongs clearing the timeout armed
 	// by the first ping, the socket would be declared dead at 330 ms.
 	eventually(t, wait, "12 pongs at the client", func() bool { return c.Stats().FramesIn >= 12 })
@@ -179,10 +171,7 @@ func TestPongIsSwallowedAndClearsTheTimeout(t *testing.T) {
 
 func TestMessagesArriveWithTheirChannel(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, c := openClient(t)
 	if n := e.srv.Push(e.user, 3, "EVT_DB_UPDATE:M1"); n != 1 {
 		t.Fatalf("push reached %d sockets", n)
 	}
@@ -269,10 +258,7 @@ func TestMalformedFramesAreCountedLoggedAndSkipped(t *testing.T) {
 // and returns what follows.
 func closedByServer(t *testing.T, code int, reason string) (*kissEnv, *recorder, *core.Client) {
 	t.Helper()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, c := openClient(t)
 	e.srv.CloseAll(code, reason)
 	return e, rec, c
 }
@@ -322,27 +308,19 @@ func TestClose4003IsConnectionClosedAndStops(t *testing.T) {
 
 func TestClose1001IsServerGoneThenReconnects(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, _ := openClient(t)
 	e.srv.GoAway(0)
 	g := expect(t, rec, wait, core.EventClose, core.EventServerGone, core.EventDisconnected,
 		core.EventReconnecting, core.EventReconnected)
 	if g[0].Close.Code != 1001 || g[1].Close.Code != 1001 || g[3].Attempt != 1 {
 		t.Fatalf("events %v", g)
 	}
-	if n := e.srv.Upgrades(e.user); n != 2 {
-		t.Fatalf("%d upgrades, want 2", n)
-	}
+	wantUpgrades(t, e, 2)
 }
 
 func TestGoAwayWithRefusalReconnectsAfterTheRestart(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, _ := openClient(t)
 	e.srv.GoAway(150 * time.Millisecond) // a restart: refused with 503 for 150 ms
 	waitFor(t, rec, core.EventServerGone, wait)
 	waitFor(t, rec, core.EventReconnected, wait)
@@ -351,10 +329,7 @@ func TestGoAwayWithRefusalReconnectsAfterTheRestart(t *testing.T) {
 
 func TestRefusedUpgradeWithRevokedTokenIsUnusable(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, c := openClient(t)
 	e.srv.RevokeToken(e.token())
 	e.srv.CloseAll(1000, "restart")
 	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting,
@@ -373,10 +348,7 @@ func TestRefusedUpgradeWithRevokedTokenIsUnusable(t *testing.T) {
 
 func TestExpiredTokenIsRefreshedAndTheNewOneUsed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, _ := openClient(t)
 	old := e.token()
 	e.srv.ExpireToken(old)
 	e.srv.CloseAll(1000, "restart")
@@ -398,10 +370,7 @@ func TestExpiredTokenIsRefreshedAndTheNewOneUsed(t *testing.T) {
 
 func TestTokenCheckNetworkErrorKeepsReconnectingAndChecksOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, _ := openClient(t)
 	e.pointCheckerAt(closedPort(t)) // the auth server is down too
 	e.srv.RefuseUpgrades(503, 0)
 	e.srv.DropAll()
@@ -423,10 +392,7 @@ func TestTokenCheckNetworkErrorKeepsReconnectingAndChecksOnce(t *testing.T) {
 
 func TestDropIsDisconnectedThenReconnectingThenReconnected(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, c := openClient(t)
 	e.srv.DropAll()
 	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting, core.EventReconnected)
 	if g[1].Close.Code != core.CodeAbnormal || g[1].Close.WasClean {
@@ -445,10 +411,7 @@ func TestDropIsDisconnectedThenReconnectingThenReconnected(t *testing.T) {
 
 func TestReconnectedResetsTheAttemptCounter(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, c := openClient(t)
 	e.srv.RefuseUpgrades(503, 0)
 	e.srv.DropAll()
 	waitFor(t, rec, core.EventReconnecting, wait)
@@ -495,12 +458,9 @@ func TestFirstAttemptFailureResolvesFalse(t *testing.T) {
 
 func TestPastMaxAttemptsIsConnectionLostAndKickGivesOneMoreRound(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
 	cfg := fast()
 	cfg.Reconnection.MaxAttempts = 2
-	connected(t, c, rec, cfg)
+	e, rec, c := openClientCfg(t, cfg)
 	e.srv.RefuseUpgrades(503, 0)
 	e.srv.DropAll()
 	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected,
@@ -535,10 +495,7 @@ func TestPastMaxAttemptsIsConnectionLostAndKickGivesOneMoreRound(t *testing.T) {
 
 func TestReconnectingResultTellsHowThatAttemptEnded(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
-	connected(t, c, rec, fast())
+	e, rec, _ := openClient(t)
 	e.srv.RefuseUpgrades(503, 0)
 	e.srv.DropAll()
 	first := waitFor(t, rec, core.EventReconnecting, wait)
@@ -560,12 +517,9 @@ func TestReconnectingResultTellsHowThatAttemptEnded(t *testing.T) {
 
 func TestReconnectionDisabledStopsAfterDisconnected(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
 	cfg := fast()
 	cfg.Reconnection.Enabled = false
-	connected(t, c, rec, cfg)
+	e, rec, c := openClientCfg(t, cfg)
 	e.srv.DropAll()
 	expect(t, rec, wait, core.EventClose, core.EventDisconnected)
 	stopped(t, e, rec, c, 1)
@@ -631,12 +585,9 @@ func TestMessagesBehindASlowHookKeepTheirOrderAndContent(t *testing.T) {
 
 func TestOfflineHoldsAttemptsUntilOnline(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	rec := newRecorder()
-	c := e.client(t, rec)
 	cfg := fast()
 	cfg.Reconnection.MaxAttempts = 2
-	connected(t, c, rec, cfg)
+	e, rec, c := openClientCfg(t, cfg)
 	c.Offline()
 	e.srv.DropAll()
 	expect(t, rec, wait, core.EventClose, core.EventDisconnected)

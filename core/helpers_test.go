@@ -163,6 +163,31 @@ func (e *kissEnv) client(t *testing.T, rec *recorder, mods ...func(*core.Options
 	return c
 }
 
+// openClient is the preamble of most tests: a server, a recorder, and a
+// client of it connected with fast().
+func openClient(t *testing.T, mods ...func(*core.Options)) (*kissEnv, *recorder, *core.Client) {
+	t.Helper()
+	return openClientCfg(t, fast(), mods...)
+}
+
+// openClientCfg is openClient connected with cfg.
+func openClientCfg(t *testing.T, cfg core.Config, mods ...func(*core.Options)) (*kissEnv, *recorder, *core.Client) {
+	t.Helper()
+	e := newEnv(t)
+	rec := newRecorder()
+	c := e.client(t, rec, mods...)
+	connected(t, c, rec, cfg)
+	return e, rec, c
+}
+
+// wantUpgrades fails unless the server accepted n upgrades of e's user.
+func wantUpgrades(t *testing.T, e *kissEnv, n int) {
+	t.Helper()
+	if got := e.srv.Upgrades(e.user); got != n {
+		t.Fatalf("%d upgrades, want %d", got, n)
+	}
+}
+
 // shutdown closes c and waits until it has stopped and its goroutines
 // have ended.
 func shutdown(t *testing.T, c *core.Client) {
