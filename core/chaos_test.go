@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,13 +133,16 @@ func chaosConfig() core.Config {
 // chaosRun is one client, its server, the proxy between them, the load
 // and the ledger.
 type chaosRun struct {
-	t      *testing.T
-	e      *kissEnv
-	p      *faultproxy.Proxy
-	d      *chaosDialer
-	c      *core.Client
-	cfg    core.Config
-	ledger *chaos.Ledger
+	t *testing.T
+	e *kissEnv
+	p *faultproxy.Proxy
+	d *chaosDialer
+	// controls serves the server's and the proxy's /test/ controls, as the
+	// dev server does, so faults are applied as in the browser run.
+	controls string
+	c        *core.Client
+	cfg      core.Config
+	ledger   *chaos.Ledger
 
 	refreshed atomic.Int32 // tokens the client's checker refreshed
 
@@ -155,7 +161,9 @@ type chaosRun struct {
 func newChaosRun(t *testing.T, seed int64) *chaosRun {
 	e := newEnv(t)
 	p := proxied(t, e)
-	r := &chaosRun{t: t, e: e, p: p, cfg: chaosConfig(), ledger: chaos.NewLedger(),
+	ctl := httptest.NewServer(p.Controls(e.srv))
+	t.Cleanup(ctl.Close)
+	r := &chaosRun{t: t, e: e, p: p, controls: ctl.URL, cfg: chaosConfig(), ledger: chaos.NewLedger(),
 		events: map[core.EventKind]int{}, closes: map[string]int{}, merged: map[int64]int{}, lingering: map[int64]bool{}}
 	r.d = &chaosDialer{inner: core.NativeDialer{HTTPClient: e.hc}, ledger: r.ledger}
 	var rmu sync.Mutex
@@ -338,44 +346,28 @@ func list(vs []chaos.Violation) string {
 	return b.String()
 }
 
-// apply injects f and, for a fault that lasts, lifts it after f.Hold,
-// looking at the server while it is on.
+// apply injects f as its steps describe (chaos.Fault.Steps, shared with
+// the browser run), through the same HTTP controls the dev server has,
+// looking at the server while a lasting fault is on.
 func (r *chaosRun) apply(f chaos.Fault) {
-	srv, p := r.e.srv, r.p
-	hold := func() {
-		time.Sleep(f.Hold)
-		r.look()
-	}
-	switch f.Kind {
-	case chaos.Drop:
-		p.Drop()
-	case chaos.Close:
-		srv.CloseAll(f.Code, "chaos")
-	case chaos.StallReads:
-		p.Stall(true)
-		hold()
-		p.Stall(false)
-	case chaos.StallHandshake:
-		p.HoldHandshakes(true)
-		p.Drop()
-		hold()
-		p.HoldHandshakes(false)
-	case chaos.DelayFrames:
-		p.Delay(f.Delay)
-		hold()
-		p.Delay(0)
-	case chaos.RefuseUpgrades:
-		srv.RefuseUpgrades(503, f.Hold)
-		p.Drop()
-		hold()
-		srv.RefuseUpgrades(0, 0)
-	case chaos.ExpireToken:
-		srv.ExpireToken(r.e.token())
-		p.Drop()
-	case chaos.Restart:
-		srv.GoAway(f.Hold)
-		hold()
-		srv.RefuseUpgrades(0, 0)
+	for _, s := range f.Steps(r.e.token()) {
+		if s.Path == "" {
+			time.Sleep(s.Hold)
+			r.look()
+			continue
+		}
+		q := url.Values{}
+		for k, v := range s.Params {
+			q.Set(k, v)
+		}
+		resp, err := r.e.hc.Post(r.controls+s.Path+"?"+q.Encode(), "text/plain", nil)
+		if err != nil {
+			r.t.Fatalf("control %s: %v", s.Path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			r.t.Fatalf("control %s: %s", s.Path, resp.Status)
+		}
 	}
 }
 

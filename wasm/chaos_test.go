@@ -204,42 +204,27 @@ func judgePushes(pushed map[int]bool, got []int) (bad []string, missing int) {
 	return bad, missing
 }
 
+// applyFault runs f's steps (chaos.Fault.Steps, shared with the native run)
+// against the dev server's controls.
 func applyFault(t *testing.T, p *page, f chaos.Fault) {
-	ms := func(d time.Duration) string { return strconv.Itoa(int(d / time.Millisecond)) }
-	switch f.Kind {
-	case chaos.Drop:
-		control(t, "/test/proxy/drop", nil)
-	case chaos.Close:
-		control(t, "/test/close", url.Values{"code": {strconv.Itoa(f.Code)}, "reason": {"chaos"}})
-	case chaos.StallReads:
-		control(t, "/test/proxy/stall", url.Values{"on": {"1"}})
-		time.Sleep(f.Hold)
-		control(t, "/test/proxy/stall", url.Values{"on": {"0"}})
-	case chaos.StallHandshake:
-		control(t, "/test/proxy/hold", url.Values{"on": {"1"}})
-		control(t, "/test/proxy/drop", nil)
-		time.Sleep(f.Hold)
-		control(t, "/test/proxy/hold", url.Values{"on": {"0"}})
-	case chaos.DelayFrames:
-		control(t, "/test/proxy/delay", url.Values{"ms": {ms(f.Delay)}})
-		time.Sleep(f.Hold)
-		control(t, "/test/proxy/delay", url.Values{"ms": {"0"}})
-	case chaos.RefuseUpgrades:
-		control(t, "/test/refuse", url.Values{"status": {"503"}, "ms": {ms(f.Hold)}})
-		control(t, "/test/proxy/drop", nil)
-	case chaos.ExpireToken:
-		control(t, "/test/expire", url.Values{"token": {p.eval(`localStorage.getItem("session-token")`).String()}})
-		control(t, "/test/proxy/drop", nil)
-	case chaos.Restart:
-		control(t, "/test/goaway", url.Values{"ms": {ms(f.Hold)}})
-	}
+	runSteps(t, f.Steps(p.eval(`localStorage.getItem("session-token")`).String()))
 }
 
-func unfault(t *testing.T) {
-	control(t, "/test/proxy/stall", url.Values{"on": {"0"}})
-	control(t, "/test/proxy/hold", url.Values{"on": {"0"}})
-	control(t, "/test/proxy/delay", url.Values{"ms": {"0"}})
-	control(t, "/test/refuse", url.Values{"status": {"0"}})
+func unfault(t *testing.T) { runSteps(t, chaos.Unfault()) }
+
+func runSteps(t *testing.T, steps []chaos.Step) {
+	t.Helper()
+	for _, s := range steps {
+		if s.Path == "" {
+			time.Sleep(s.Hold) // the fault is on for this long
+			continue
+		}
+		q := url.Values{}
+		for k, v := range s.Params {
+			q.Set(k, v)
+		}
+		control(t, s.Path, q)
+	}
 }
 
 // waitOpenConns waits until the server has want open sockets of user, and

@@ -3,8 +3,9 @@
 // pushed, which tells whether anything was lost, duplicated or reordered.
 //
 // It is pure Go (no net, no syscall/js), so the native chaos test and the
-// browser one share it: each feeds the ledger from its own instrumentation
-// and applies the faults with its own controls.
+// browser one share it: each feeds the ledger from its own instrumentation,
+// and both apply a fault as its Steps describe it, through the same HTTP
+// controls (the dev server's, or the same handlers mounted natively).
 package chaos
 
 import (

@@ -107,3 +107,22 @@ func TestBuildsForTheBrowserWithoutNet(t *testing.T) {
 		}
 	}
 }
+
+// Every kind has a description, and one that lasts is lifted by its last
+// step or by Unfault.
+func TestEveryFaultHasSteps(t *testing.T) {
+	for _, k := range chaos.AllKinds() {
+		steps := chaos.Fault{Kind: k, Code: 4000, Hold: time.Second, Delay: time.Millisecond}.Steps("tok")
+		if len(steps) == 0 || steps[0].Path == "" {
+			t.Errorf("%v: steps %v", k, steps)
+		}
+		for i, s := range steps {
+			if s.Path == "" && (s.Hold != time.Second || i == len(steps)-1) {
+				t.Errorf("%v: a hold of %v at step %d of %d", k, s.Hold, i, len(steps))
+			}
+		}
+	}
+	if s := (chaos.Fault{Kind: chaos.ExpireToken}).Steps("tok"); s[0].Params["token"] != "tok" {
+		t.Errorf("ExpireToken: %v", s)
+	}
+}
