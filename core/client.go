@@ -554,7 +554,8 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 		c.events = append(c.events, Event{Kind: EventServerGone, Close: ce})
 		c.retryLocked(h, ce)
 	case actionCheckToken:
-		if c.opts.CheckToken == nil || c.tokenChecked || !CarriesToken(c.cfg.SocketURL) {
+		// h.url is empty when Options.URL failed: nothing reached the network.
+		if c.opts.CheckToken == nil || c.tokenChecked || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
 			c.retryLocked(h, ce)
 			return
 		}

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -23,5 +24,28 @@ func TestDefaultsMatchKissJS(t *testing.T) {
 	}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Validate checks what a Go program builds by hand as Decode checks what a
+// page passes: one table of fields serves both.
+func TestValidateCatchesWhatDecodeCatches(t *testing.T) {
+	t.Parallel()
+	for field, mod := range map[string]func(*core.Config){
+		"outbox.maxMessages": func(c *core.Config) { c.Outbox.MaxMessages = -1 },
+		"outbox.maxBytes":    func(c *core.Config) { c.Outbox.MaxBytes = -1 },
+		"heartbeat.delay":    func(c *core.Config) { c.Heartbeat.Delay = 0 },
+		"port":               func(c *core.Config) { c.Port = 70000 },
+	} {
+		c := core.Defaults()
+		mod(&c)
+		var ce *core.ConfigError
+		if err := c.Validate(); !errors.As(err, &ce) || ce.Field != field {
+			t.Errorf("%s: Validate() = %v", field, err)
+		}
+	}
+	// a heartbeat under a millisecond is odd but was always accepted
+	if c, err := core.Decode(map[string]any{"heartbeat": map[string]any{"delay": 0.5}}); err != nil || c.Heartbeat.Delay != 500*time.Microsecond {
+		t.Errorf("heartbeat.delay 0.5: %v %v", c.Heartbeat.Delay, err)
 	}
 }

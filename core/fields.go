@@ -69,15 +69,17 @@ var fields = []field{
 
 	{"heartbeat.enabled", kindBool, func(c *Config) any { return &c.Heartbeat.Enabled }, true, nil, "must be true or false"},
 	{"heartbeat.delay", kindMs, func(c *Config) any { return &c.Heartbeat.Delay }, 10 * time.Second,
-		func(c Config) bool { return between(c.Heartbeat.Delay, time.Millisecond, maxTimer) }, "must be a number of ms from 1 to 2147483647"},
+		func(c Config) bool { return c.Heartbeat.Delay > 0 && c.Heartbeat.Delay <= maxTimer }, "must be a number of ms above 0, at most 2147483647"},
 	{"heartbeat.timeout", kindMs, func(c *Config) any { return &c.Heartbeat.Timeout }, 35 * time.Second,
 		func(c Config) bool {
 			h := c.Heartbeat
 			return !h.Enabled || (h.Timeout > h.Delay && h.Timeout <= maxTimer)
 		}, "must be larger than heartbeat.delay and at most 2147483647 ms"},
 
-	{"outbox.maxMessages", kindInt, func(c *Config) any { return &c.Outbox.MaxMessages }, 1000, nil, "must be an integer >= 0"},
-	{"outbox.maxBytes", kindInt, func(c *Config) any { return &c.Outbox.MaxBytes }, 1 << 20, nil, "must be an integer >= 0"},
+	{"outbox.maxMessages", kindInt, func(c *Config) any { return &c.Outbox.MaxMessages }, 1000,
+		func(c Config) bool { return c.Outbox.MaxMessages >= 0 }, "must be an integer >= 0"},
+	{"outbox.maxBytes", kindInt, func(c *Config) any { return &c.Outbox.MaxBytes }, 1 << 20,
+		func(c Config) bool { return c.Outbox.MaxBytes >= 0 }, "must be an integer >= 0"},
 }
 
 // sectionKey splits "reconnection.delay" into "reconnection" and "delay";

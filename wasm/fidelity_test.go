@@ -22,7 +22,7 @@ func TestEveryJSONValueIsPublishedAsKissJSDoes(t *testing.T) {
 	}
 	// "*" sees every publish; from here on only messages come.
 	p.eval(`kiss.pubsub.subscribe("*", function (v) { T.star.push(JSON.stringify(v) + "|" + (v !== null && typeof v === "object" ? v.websocket : "-")); });`)
-	p.eval(`T.before = kiss.websocket.stats().dropped`)
+	p.eval(`T.before = kiss.websocket.stats().dropped; T.inBefore = kiss.websocket.stats().framesIn;`)
 	frames := []string{`[1,{"channel":"in"}]`, `42`, `"pong"`, `"text"`, `true`, `{"a":1}`, `{"channel":"c","x":1}`}
 	want := []string{`[1,{"channel":"in"}]|true`, `42|-`, `"pong"|-`, `"text"|-`, `true|-`, `{"a":1,"websocket":true}|true`, `{"channel":"c","x":1,"websocket":true}|true`}
 	raw(t, p.user, "pong", false) // the heartbeat answer: swallowed
@@ -45,6 +45,10 @@ func TestEveryJSONValueIsPublishedAsKissJSDoes(t *testing.T) {
 	}
 	if n := p.eval("kiss.websocket.stats().dropped - T.before").Int(); n != 0 {
 		t.Fatalf("%d dropped", n)
+	}
+	// every frame counts, the swallowed pong too (as natively)
+	if n := p.eval("kiss.websocket.stats().framesIn - T.inBefore").Int(); n != len(frames)+1 {
+		t.Fatalf("framesIn +%d, want %d", n, len(frames)+1)
 	}
 }
 

@@ -76,11 +76,12 @@
   // onFrame is the socket's onmessage: the whole per-frame path.
   function onFrame(ev) {
     var d = ev.data;
-    if (d === "pong") {
+    S.framesIn++;
+    if (d === "pong") { // counted, as natively, and swallowed
+      S.bytesIn += 4;
       if (S.awaitPong && S.pong) { S.awaitPong = false; S.pong(); }
       return;
     }
-    S.framesIn++;
     if (typeof d !== "string") {
       S.dropped++;
       warn("dropped a binary frame");
@@ -311,6 +312,7 @@
       return { framesIn: S.framesIn, bytesIn: S.bytesIn, framesOut: S.framesOut, bytesOut: S.bytesOut, dropped: S.dropped };
     },
     configure: function (config, maxBytes) {
+      config = config || {}; // init(null) is init({})
       hooks = { onopen: config.onopen, onmessage: config.onmessage, onclose: config.onclose };
       S.maxBytes = maxBytes;
     },
