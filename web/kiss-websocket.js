@@ -130,13 +130,13 @@
 
   // utf8Length is the size of s on the wire, as Go counts bytes: stats() adds
   // both sides' counters, so they must share the unit. It runs once per
-  // frame: encodeInto a reused scratch buffer (about 40 ns for 100 bytes in
-  // V8, a JavaScript loop takes 180), the loop only for a frame too long for
-  // it. A lone surrogate counts 3, as its U+FFFD does.
-  var encoder = typeof TextEncoder === "function" ? new TextEncoder() : null;
-  var scratch = encoder ? new Uint8Array(65536) : null;
+  // frame, so an ASCII frame (the common case) costs one regular expression
+  // test, which V8 runs natively (TextEncoder.encodeInto is a call into
+  // Blink: it cost more per frame than the loop below, measured in make
+  // bench). A lone surrogate counts 3, as its U+FFFD does.
+  var nonASCII = /[^\x00-\x7f]/;
   function utf8Length(s) {
-    if (scratch && s.length * 3 <= scratch.length) return encoder.encodeInto(s, scratch).written;
+    if (!nonASCII.test(s)) return s.length;
     var n = s.length;
     for (var i = 0; i < s.length; i++) {
       var c = s.charCodeAt(i);
