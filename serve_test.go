@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -21,30 +20,14 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/kissjs/kiss-websocket/internal/devserver"
 )
-
-// syncBuffer is an io.Writer safe for the server's logging goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // devServer is run() on a free loopback port.
 type devServer struct {
 	url     string
-	out     *syncBuffer
+	out     *devserver.Log
 	cancel  context.CancelFunc
 	done    chan error
 	urlFile string
@@ -69,7 +52,7 @@ func startRun(t *testing.T, extra ...string) *devServer {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &devServer{out: &syncBuffer{}, cancel: cancel, done: make(chan error, 1),
+	d := &devServer{out: &devserver.Log{}, cancel: cancel, done: make(chan error, 1),
 		urlFile: filepath.Join(dir, "url"), client: &http.Client{Transport: &http.Transport{}}}
 	args := append([]string{"-addr", "127.0.0.1:0", "-web", dir, "-url-file", d.urlFile}, extra...)
 	go func() { d.done <- run(ctx, args, d.out) }()
