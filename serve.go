@@ -24,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kissjs/kiss-websocket/bench/benchserver"
 	"github.com/kissjs/kiss-websocket/internal/faultproxy"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
 	"github.com/kissjs/kiss-websocket/internal/recorder"
@@ -112,7 +113,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 	var handler http.Handler = srv
 	if cfg.bench != "" {
-		bench := kissserver.NewBench(srv, noCache(http.FileServer(http.Dir(cfg.bench))))
+		bench := benchserver.NewBench(srv, noCache(http.FileServer(http.Dir(cfg.bench))))
 		defer bench.Close()
 		handler = bench
 	}

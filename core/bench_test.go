@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kissjs/kiss-websocket/bench/benchserver"
 	"github.com/kissjs/kiss-websocket/core"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
 )
@@ -182,7 +183,7 @@ func BenchmarkClientReceive(b *testing.B) {
 // this process.
 func BenchmarkNativeReceive(b *testing.B) {
 	srv := kissserver.New(kissserver.Options{})
-	bench := kissserver.NewBench(srv, http.NotFoundHandler())
+	bench := benchserver.NewBench(srv, http.NotFoundHandler())
 	hs := httptest.NewServer(bench)
 	tr := &http.Transport{}
 	defer func() {

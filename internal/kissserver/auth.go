@@ -52,7 +52,7 @@ func bearer(r *http.Request) string {
 // decodeBody reads a small JSON body into v.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes)).Decode(v); err != nil {
-		httpError(w, http.StatusBadRequest)
+		HTTPError(w, http.StatusBadRequest)
 		return false
 	}
 	return true
@@ -63,11 +63,11 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 func (s *Server) handleCheckToken(w http.ResponseWriter, r *http.Request) {
 	switch st, _ := s.tokens.check(bearer(r)); st {
 	case tokenValid:
-		writeJSON(w, http.StatusOK, map[string]bool{"valid": true})
+		WriteJSON(w, http.StatusOK, map[string]bool{"valid": true})
 	case tokenExpired:
-		writeJSON(w, 498, map[string]bool{"valid": false})
+		WriteJSON(w, 498, map[string]bool{"valid": false})
 	default:
-		httpError(w, http.StatusUnauthorized)
+		HTTPError(w, http.StatusUnauthorized)
 	}
 }
 
@@ -82,10 +82,10 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.tokens.renew(body.RefreshToken)
 	if !ok {
 		s.logf("refresh refused: unknown refresh token")
-		httpError(w, http.StatusUnauthorized)
+		HTTPError(w, http.StatusUnauthorized)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionReply{Session: sess, WS: portsFor(r)})
+	WriteJSON(w, http.StatusOK, sessionReply{Session: sess, WS: portsFor(r)})
 }
 
 // handleLogout forgets the bearer token and its refresh token. It answers
@@ -94,7 +94,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if tok := bearer(r); tok != "" {
 		s.tokens.revoke(tok)
 	}
-	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
 // handleLogin accepts user "dev" with any password.
@@ -107,8 +107,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if body.Username != devUser {
-		httpError(w, http.StatusUnauthorized)
+		HTTPError(w, http.StatusUnauthorized)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionReply{Session: s.Login(devUser), WS: portsFor(r)})
+	WriteJSON(w, http.StatusOK, sessionReply{Session: s.Login(devUser), WS: portsFor(r)})
 }

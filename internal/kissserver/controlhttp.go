@@ -24,14 +24,14 @@ type stateReply struct {
 // controlRoutes exposes the Go controls over HTTP so browser tests can drive
 // them; routes() mounts them only when Options.Controls is set.
 func (s *Server) controlRoutes() []route {
-	ok := func(w http.ResponseWriter) { writeJSON(w, http.StatusOK, map[string]bool{"ok": true}) }
+	ok := func(w http.ResponseWriter) { WriteJSON(w, http.StatusOK, map[string]bool{"ok": true}) }
 	return []route{
 		{"POST", "/test/close", func(w http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			code, good := intParam(q, "code", 1000, 1000, 4999)
 			reason := q.Get("reason")
 			if !good || !validCloseCode(code) || len(reason) > 123 {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			s.CloseAll(code, reason)
@@ -41,7 +41,7 @@ func (s *Server) controlRoutes() []route {
 		{"POST", "/test/stall", func(w http.ResponseWriter, r *http.Request) {
 			on, err := strconv.ParseBool(r.URL.Query().Get("on"))
 			if err != nil {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			s.Stall(on)
@@ -52,7 +52,7 @@ func (s *Server) controlRoutes() []route {
 			status, good := intParam(q, "status", 0, 0, 599)
 			ms, good2 := intParam(q, "ms", 0, 0, 1<<31-1)
 			if !good || !good2 || (status != 0 && status < 200) {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			s.RefuseUpgrades(status, time.Duration(ms)*time.Millisecond)
@@ -69,7 +69,7 @@ func (s *Server) controlRoutes() []route {
 		{"POST", "/test/revoke", func(w http.ResponseWriter, r *http.Request) {
 			tok := r.URL.Query().Get("token")
 			if tok == "" {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			s.RevokeToken(tok)
@@ -78,7 +78,7 @@ func (s *Server) controlRoutes() []route {
 		{"POST", "/test/goaway", func(w http.ResponseWriter, r *http.Request) {
 			ms, good := intParam(r.URL.Query(), "ms", 0, 0, 1<<31-1)
 			if !good {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			s.GoAway(time.Duration(ms) * time.Millisecond)
@@ -88,23 +88,23 @@ func (s *Server) controlRoutes() []route {
 			q := r.URL.Query()
 			n, good := intParam(q, "n", 1, 0, maxPush)
 			if !good {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			ch := q.Get("channel")
 			if ch == "" {
 				ch = "push"
 			}
-			writeJSON(w, http.StatusOK, map[string]int{"reached": s.Push(q.Get("user"), n, ch)})
+			WriteJSON(w, http.StatusOK, map[string]int{"reached": s.Push(q.Get("user"), n, ch)})
 		}},
 		{"POST", "/test/raw", func(w http.ResponseWriter, r *http.Request) {
 			frame, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
 			if err != nil {
-				httpError(w, http.StatusBadRequest)
+				HTTPError(w, http.StatusBadRequest)
 				return
 			}
 			q := r.URL.Query()
-			writeJSON(w, http.StatusOK, map[string]int{"reached": s.SendRaw(q.Get("user"), frame, q.Get("binary") == "1")})
+			WriteJSON(w, http.StatusOK, map[string]int{"reached": s.SendRaw(q.Get("user"), frame, q.Get("binary") == "1")})
 		}},
 		{"POST", "/test/reset", func(w http.ResponseWriter, _ *http.Request) { s.Reset(); ok(w) }},
 		{"POST", "/test/login", func(w http.ResponseWriter, r *http.Request) {
@@ -112,10 +112,10 @@ func (s *Server) controlRoutes() []route {
 			if user == "" {
 				user = devUser
 			}
-			writeJSON(w, http.StatusOK, sessionReply{Session: s.Login(user), WS: portsFor(r)})
+			WriteJSON(w, http.StatusOK, sessionReply{Session: s.Login(user), WS: portsFor(r)})
 		}},
 		{"GET", "/test/state", func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, s.state(r.URL.Query().Get("user")))
+			WriteJSON(w, http.StatusOK, s.state(r.URL.Query().Get("user")))
 		}},
 	}
 }

@@ -38,7 +38,7 @@ func (s *Server) routes() *http.ServeMux {
 		// falling through to the static tree.
 		mux.Handle(rt.path, withCORS(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Allow", rt.method+", OPTIONS")
-			httpError(w, http.StatusMethodNotAllowed)
+			HTTPError(w, http.StatusMethodNotAllowed)
 		}))
 		mux.Handle(rt.method+" "+rt.path, withCORS(rt.h))
 		mux.Handle("OPTIONS "+rt.path, withCORS(func(w http.ResponseWriter, _ *http.Request) {
@@ -67,7 +67,7 @@ func withCORS(h http.HandlerFunc) http.Handler {
 }
 
 // isUpgrade reports whether r asks for a WebSocket, whatever its path.
-func isUpgrade(r *http.Request) bool {
+func IsUpgrade(r *http.Request) bool {
 	for _, v := range r.Header.Values("Upgrade") {
 		for _, p := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(p), "websocket") {
@@ -80,7 +80,7 @@ func isUpgrade(r *http.Request) bool {
 
 // writeJSON answers with v as JSON. An encoding failure can only be a
 // vanished client, which nobody needs to hear about.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -88,6 +88,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // httpError answers with a plain status text, never echoing the request.
-func httpError(w http.ResponseWriter, status int) {
+func HTTPError(w http.ResponseWriter, status int) {
 	http.Error(w, http.StatusText(status), status)
 }

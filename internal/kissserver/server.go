@@ -83,7 +83,7 @@ func New(opts Options) *Server {
 // ServeHTTP hands WebSocket upgrades (on any path) to the socket handler and
 // everything else to the endpoints, the controls or Options.Static.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if isUpgrade(r) {
+	if IsUpgrade(r) {
 		s.serveWebSocket(w, r)
 		return
 	}

@@ -22,17 +22,17 @@ const writeTimeout = 5 * time.Second
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if status := s.refusedWith(); status != 0 {
 		s.logf("upgrade from %s refused: %d (controls or shutdown)", r.RemoteAddr, status)
-		httpError(w, status)
+		HTTPError(w, status)
 		return
 	}
 	st, user := s.tokens.check(r.URL.Query().Get("token"))
 	if st != tokenValid {
 		s.logf("upgrade from %s refused: 401 (token %s)", r.RemoteAddr, stateName(st))
-		httpError(w, http.StatusUnauthorized)
+		HTTPError(w, http.StatusUnauthorized)
 		return
 	}
 	if !s.beginUpgrade() {
-		httpError(w, http.StatusServiceUnavailable)
+		HTTPError(w, http.StatusServiceUnavailable)
 		return
 	}
 	defer s.wg.Done()

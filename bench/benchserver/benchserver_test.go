@@ -1,6 +1,6 @@
 //go:build !js
 
-package kissserver_test
+package benchserver_test
 
 import (
 	"context"
@@ -18,12 +18,13 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/kissjs/kiss-websocket/bench/benchserver"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
 )
 
 // benchEnv is a Bench in front of a KissJS server, with a page directory.
 type benchEnv struct {
-	b  *kissserver.Bench
+	b  *benchserver.Bench
 	hs *httptest.Server
 }
 
@@ -34,7 +35,7 @@ func startBench(t *testing.T) *benchEnv {
 		t.Fatal(err)
 	}
 	srv := kissserver.New(kissserver.Options{})
-	b := kissserver.NewBench(srv, http.FileServer(http.Dir(dir)))
+	b := benchserver.NewBench(srv, http.FileServer(http.Dir(dir)))
 	hs := httptest.NewServer(b)
 	t.Cleanup(hs.Close)
 	t.Cleanup(srv.Close)
@@ -111,7 +112,7 @@ func TestBenchPush(t *testing.T) {
 				done <- err
 				return
 			}
-			if string(got) != string(kissserver.BenchFrame(i, size)) {
+			if string(got) != string(benchserver.BenchFrame(i, size)) {
 				done <- fmt.Errorf("frame %d: %q", i, got)
 				return
 			}
@@ -142,7 +143,7 @@ func TestBenchPush(t *testing.T) {
 func TestBenchFrame(t *testing.T) {
 	t.Parallel()
 	for _, size := range []int{47, 100, 1000} {
-		f := kissserver.BenchFrame(42, size)
+		f := benchserver.BenchFrame(42, size)
 		var v struct{ Channel, Seq, Pad string }
 		if err := json.Unmarshal(f, &v); err != nil || len(f) != size || v.Channel != "bench" || v.Seq != "0000000042" {
 			t.Fatalf("size %d: %q (%d bytes), %v", size, f, len(f), err)
@@ -161,7 +162,7 @@ func TestBenchRequests(t *testing.T) {
 		{"GET", "/bench/push?id=x&n=1", http.StatusMethodNotAllowed},
 		{"POST", "/bench/push?id=x&n=0", http.StatusBadRequest},
 		{"POST", "/bench/push?id=x&n=1&size=10", http.StatusBadRequest},
-		{"POST", fmt.Sprintf("/bench/push?id=x&n=%d", kissserver.MaxBenchFrames+1), http.StatusBadRequest},
+		{"POST", fmt.Sprintf("/bench/push?id=x&n=%d", benchserver.MaxBenchFrames+1), http.StatusBadRequest},
 		{"POST", "/bench/push?id=nobody&n=1", http.StatusNotFound},
 		{"GET", "/bench/count?id=nobody", http.StatusNotFound},
 		{"GET", "/bench/ws?id=y", http.StatusBadRequest}, // not an upgrade
@@ -201,4 +202,12 @@ func TestBenchCloseEndsSockets(t *testing.T) {
 		&websocket.DialOptions{HTTPClient: e.hs.Client()}); err == nil || resp.StatusCode != http.StatusConflict {
 		t.Fatalf("upgrade after Close: %v", err)
 	}
+}
+
+// ctx bounds one test's calls to 5 s.
+func ctx(t *testing.T) context.Context {
+	t.Helper()
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	t.Cleanup(cancel)
+	return c
 }

@@ -1,6 +1,6 @@
 //go:build !js
 
-package kissserver
+package benchserver
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/kissjs/kiss-websocket/internal/kissserver"
 )
 
 // Limits of the bench endpoints, so a typo cannot pin the dev server.
@@ -114,14 +116,14 @@ type benchSock struct {
 
 func (b *Bench) serveSocket(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("id")
-	if id == "" || !isUpgrade(r) {
-		httpError(w, http.StatusBadRequest)
+	if id == "" || !kissserver.IsUpgrade(r) {
+		kissserver.HTTPError(w, http.StatusBadRequest)
 		return
 	}
 	b.mu.Lock()
 	if b.closed || b.socks[id] != nil {
 		b.mu.Unlock()
-		httpError(w, http.StatusConflict)
+		kissserver.HTTPError(w, http.StatusConflict)
 		return
 	}
 	b.wg.Add(1)
@@ -153,7 +155,7 @@ func (b *Bench) serveSocket(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	ws.SetReadLimit(DefaultMaxFrameBytes)
+	ws.SetReadLimit(kissserver.DefaultMaxFrameBytes)
 	s.read()
 }
 
@@ -220,7 +222,7 @@ func (b *Bench) sock(ctx context.Context, id string) *benchSock {
 func (b *Bench) handlePush(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST")
-		httpError(w, http.StatusMethodNotAllowed)
+		kissserver.HTTPError(w, http.StatusMethodNotAllowed)
 		return
 	}
 	q := r.URL.Query()
@@ -230,12 +232,12 @@ func (b *Bench) handlePush(w http.ResponseWriter, r *http.Request) {
 		size, err2 = 100, nil
 	}
 	if err1 != nil || err2 != nil || n < 1 || n > MaxBenchFrames || size < minBenchFrameSize || size > MaxBenchFrameSize {
-		httpError(w, http.StatusBadRequest)
+		kissserver.HTTPError(w, http.StatusBadRequest)
 		return
 	}
 	s := b.sock(r.Context(), q.Get("id"))
 	if s == nil {
-		httpError(w, http.StatusNotFound)
+		kissserver.HTTPError(w, http.StatusNotFound)
 		return
 	}
 	start := time.Now()
@@ -244,7 +246,7 @@ func (b *Bench) handlePush(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		reply["error"] = "socket closed"
 	}
-	writeJSON(w, http.StatusOK, reply)
+	kissserver.WriteJSON(w, http.StatusOK, reply)
 }
 
 // pushFrames writes n frames and returns how many were written.
@@ -287,10 +289,10 @@ func putSeq(dst []byte, seq int) {
 func (b *Bench) handleCount(w http.ResponseWriter, r *http.Request) {
 	s := b.sock(r.Context(), r.URL.Query().Get("id"))
 	if s == nil {
-		httpError(w, http.StatusNotFound)
+		kissserver.HTTPError(w, http.StatusNotFound)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int64{"frames": s.frames.Load(), "bytes": s.bytes.Load()})
+	kissserver.WriteJSON(w, http.StatusOK, map[string]int64{"frames": s.frames.Load(), "bytes": s.bytes.Load()})
 }
 
 // batchHijacker hands coder/websocket a connection that can batch writes.
