@@ -118,14 +118,24 @@ func (d benchDialer) Dial(context.Context, string) (core.Conn, error) { return d
 func benchClient(tb testing.TB, messages *atomic.Int64) core.Handler {
 	tb.Helper()
 	conn := &benchConn{h: make(chan core.Handler, 1)}
+	openBenchClient(tb, benchDialer{conn}, "ws://bench.invalid/", func() { messages.Add(1) })
+	h := <-conn.h
+	conn.h <- h // for Close
+	return h
+}
+
+// openBenchClient starts a client without heartbeat on url, waits until it
+// is open and closes it at cleanup; onMessage runs for every message event.
+func openBenchClient(tb testing.TB, d core.Dialer, url string, onMessage func()) {
+	tb.Helper()
 	closed := make(chan struct{})
 	c := core.New(core.Options{
-		Dialer: benchDialer{conn},
-		URL:    func(core.Config) (string, error) { return "ws://bench.invalid/", nil },
+		Dialer: d,
+		URL:    func(core.Config) (string, error) { return url, nil },
 		OnEvent: func(e core.Event) {
 			switch e.Kind {
 			case core.EventMessage:
-				messages.Add(1)
+				onMessage()
 			case core.EventConnectionClosed:
 				close(closed)
 			}
@@ -140,8 +150,6 @@ func benchClient(tb testing.TB, messages *atomic.Int64) core.Handler {
 	if r := <-res; r != core.ResultOpened {
 		tb.Fatalf("start: %v", r)
 	}
-	h := <-conn.h
-	conn.h <- h // for Close
 	tb.Cleanup(func() {
 		if err := c.Close(); err != nil {
 			tb.Error(err)
@@ -149,7 +157,6 @@ func benchClient(tb testing.TB, messages *atomic.Int64) core.Handler {
 		<-closed
 		c.Wait()
 	})
-	return h
 }
 
 // TestReceivePathDoesNotAllocate feeds a message frame through a real
@@ -186,45 +193,20 @@ func BenchmarkNativeReceive(b *testing.B) {
 	bench := benchserver.NewBench(srv, http.NotFoundHandler())
 	hs := httptest.NewServer(bench)
 	tr := &http.Transport{}
-	defer func() {
+	b.Cleanup(func() { // after the client's close, registered below
 		bench.Close()
 		srv.Close()
 		hs.Close()
 		tr.CloseIdleConnections()
-	}()
+	})
 	var got, want atomic.Int64
 	done := make(chan struct{}, 1)
-	closed := make(chan struct{})
-	c := core.New(core.Options{
-		Dialer: core.NativeDialer{HTTPClient: &http.Client{Transport: tr}},
-		URL: func(core.Config) (string, error) {
-			return "ws" + strings.TrimPrefix(hs.URL, "http") + "/bench/ws?id=native", nil
-		},
-		OnEvent: func(e core.Event) {
-			switch e.Kind {
-			case core.EventMessage:
-				if got.Add(1) == want.Load() {
-					done <- struct{}{}
-				}
-			case core.EventConnectionClosed:
-				close(closed)
-			}
-		},
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/bench/ws?id=native"
+	openBenchClient(b, core.NativeDialer{HTTPClient: &http.Client{Transport: tr}}, url, func() {
+		if got.Add(1) == want.Load() {
+			done <- struct{}{}
+		}
 	})
-	cfg := core.Defaults()
-	cfg.Heartbeat.Enabled = false
-	res, _, err := c.Start(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if r := <-res; r != core.ResultOpened {
-		b.Fatalf("start: %v", r)
-	}
-	defer func() {
-		_ = c.Close()
-		<-closed
-		c.Wait()
-	}()
 	hc := &http.Client{Transport: tr}
 	b.SetBytes(100)
 	b.ReportAllocs()

@@ -41,8 +41,7 @@ func TestSendWhileDisconnectedQueuesAndDeliversEachOnceInOrder(t *testing.T) {
 		t.Fatalf("echo %s", m)
 	}
 
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventDisconnected, wait)
 	for i := 1; i <= 50; i++ {
 		send(i) // while reconnecting: KissJS dropped them silently
@@ -51,8 +50,7 @@ func TestSendWhileDisconnectedQueuesAndDeliversEachOnceInOrder(t *testing.T) {
 		t.Fatalf("stats %+v, want 50 queued", s)
 	}
 	waitFor(t, rec, core.EventReconnecting, wait) // at least one refused attempt
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	send(51) // live again
 	got := receivedUpToSentinel(t, e, c)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
@@ -93,8 +91,7 @@ func TestFullOutboxRefusesTheSend(t *testing.T) {
 	cfg := fast()
 	cfg.Outbox = core.OutboxLimits{MaxMessages: 3, MaxBytes: 24}
 	e, rec, c := openClientCfg(t, cfg)
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventDisconnected, wait)
 	for _, m := range []string{`"a"`, `"b"`} {
 		if err := c.Send([]byte(m)); err != nil {
@@ -113,8 +110,7 @@ func TestFullOutboxRefusesTheSend(t *testing.T) {
 	if s := c.Stats(); s.Refused != 2 || s.Queued != 3 || s.QueuedBytes != 9 {
 		t.Fatalf("stats %+v", s)
 	}
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	if got := strings.Join(receivedUpToSentinel(t, e, c), ","); got != `"a","b","c"` {
 		t.Fatalf("server received %s", got)
 	}
@@ -169,8 +165,7 @@ func TestFreshStartAfterReconnectionReportsConnected(t *testing.T) {
 	expect(t, rec, wait, core.EventConnected) // KissJS: EVT_RECONNECTED
 
 	// The same when the close came between two attempts.
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventReconnecting, wait)
 	c.Close()
 	waitFor(t, rec, core.EventConnectionClosed, wait)
@@ -187,8 +182,7 @@ func TestFreshStartAfterReconnectionReportsConnected(t *testing.T) {
 	c.Close()
 	waitFor(t, rec, core.EventConnectionClosed, wait)
 	connected(t, c, rec, slow)
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	g := waitFor(t, rec, core.EventReconnecting, wait)
 	if r := result(t, g.Result, wait); r != core.ResultFailed {
 		t.Fatalf("refused reconnection: %v", r)
@@ -238,8 +232,7 @@ func TestFlushCutShortKeepsTheRestInOrder(t *testing.T) {
 	d := &failingFlush{Dialer: core.NativeDialer{HTTPClient: e.hc}, fail: msg(3)}
 	c := e.client(t, rec, func(o *core.Options) { o.Dialer = d })
 	connected(t, c, rec, fast())
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventDisconnected, wait)
 	var want []string
 	for i := 1; i <= 5; i++ {
@@ -431,7 +424,7 @@ func TestJitterAppliesToEveryAutomaticReconnection(t *testing.T) {
 		{"normal close (1000)", func() { e.srv.CloseAll(1000, "") }},
 		{"going away (1001)", func() { e.srv.GoAway(0) }},
 		{"internal error (1011)", func() { e.srv.CloseAll(1011, "boom") }},
-		{"a refused attempt, then the next", func() { e.srv.RefuseUpgrades(503, 0); e.srv.DropAll() }},
+		{"a refused attempt, then the next", e.goDown},
 	}
 	i := 0
 	for _, o := range outages {

@@ -372,8 +372,7 @@ func TestTokenCheckNetworkErrorKeepsReconnectingAndChecksOnce(t *testing.T) {
 	t.Parallel()
 	e, rec, _ := openClient(t)
 	e.pointCheckerAt(closedPort(t)) // the auth server is down too
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	_, ok := rec.await(wait, func(p []got) int {
 		for i, g := range p {
 			if g.Kind == core.EventReconnecting && g.Attempt >= 4 {
@@ -385,8 +384,7 @@ func TestTokenCheckNetworkErrorKeepsReconnectingAndChecksOnce(t *testing.T) {
 	if !ok {
 		t.Fatalf("no 4th reconnection; events:%s", rec.dump())
 	}
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	keptGoingWithOneCheck(t, e, rec, "a failed token check")
 }
 
@@ -412,15 +410,13 @@ func TestDropIsDisconnectedThenReconnectingThenReconnected(t *testing.T) {
 func TestReconnectedResetsTheAttemptCounter(t *testing.T) {
 	t.Parallel()
 	e, rec, c := openClient(t)
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventReconnecting, wait)
 	g := waitFor(t, rec, core.EventReconnecting, wait)
 	if g.Attempt != 2 {
 		t.Fatalf("second reconnection %v", g)
 	}
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	if s := c.Stats(); s.Attempt != 0 {
 		t.Fatalf("attempt %d after reconnecting, want 0", s.Attempt)
 	}
@@ -447,8 +443,7 @@ func TestFirstAttemptFailureResolvesFalse(t *testing.T) {
 	if g[0].Close.Code != core.CodeAbnormal || g[1].Attempt != 1 {
 		t.Fatalf("events %v", g)
 	}
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	for _, g := range rec.all() {
 		if g.Kind == core.EventDisconnected || g.Kind == core.EventConnected {
 			t.Fatalf("a socket that never opened is not disconnected; events:%s", rec.dump())
@@ -461,8 +456,7 @@ func TestPastMaxAttemptsIsConnectionLostAndKickGivesOneMoreRound(t *testing.T) {
 	cfg := fast()
 	cfg.Reconnection.MaxAttempts = 2
 	e, rec, c := openClientCfg(t, cfg)
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected,
 		core.EventReconnecting, core.EventClose, core.EventReconnecting, core.EventClose, core.EventConnectionLost)
 	if g[2].Attempt != 1 || g[4].Attempt != 2 {
@@ -496,14 +490,12 @@ func TestPastMaxAttemptsIsConnectionLostAndKickGivesOneMoreRound(t *testing.T) {
 func TestReconnectingResultTellsHowThatAttemptEnded(t *testing.T) {
 	t.Parallel()
 	e, rec, _ := openClient(t)
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	first := waitFor(t, rec, core.EventReconnecting, wait)
 	if r := result(t, first.Result, wait); r != core.ResultFailed {
 		t.Fatalf("refused attempt: %v, want failed", r)
 	}
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	var lastAttempt got
 	for _, g := range rec.all() {
 		if g.Kind == core.EventReconnecting {

@@ -73,6 +73,20 @@ func (e *kissEnv) url(core.Config) (string, error) {
 }
 
 // pointCheckerAt sends the token checks elsewhere (e.g. a closed port).
+// goDown drops every socket and refuses upgrades with 503 until the test
+// calls e.srv.RefuseUpgrades(0, 0): the server is down.
+func (e *kissEnv) goDown() {
+	e.srv.RefuseUpgrades(503, 0)
+	e.srv.DropAll()
+}
+
+// comeBack accepts upgrades again and waits for the client to reconnect.
+func (e *kissEnv) comeBack(t *testing.T, rec *recorder) {
+	t.Helper()
+	e.srv.RefuseUpgrades(0, 0)
+	waitFor(t, rec, core.EventReconnected, wait)
+}
+
 func (e *kissEnv) pointCheckerAt(base string) {
 	e.mu.Lock()
 	e.checkBase = base

@@ -104,8 +104,7 @@ func TestTokenNeverLeaksFromTheClient(t *testing.T) {
 	eventually(t, wait, "5 dropped frames", func() bool { return c.Stats().Dropped == 5 })
 
 	// Outbox full while the server refuses: ErrOutboxFull.
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventDisconnected, wait)
 	leak.err("Send", c.Send([]byte(`{"channel":"a","token":"`+tok+`"}`)))
 	err := c.Send([]byte(`{"channel":"b","token":"` + tok + `"}`))
@@ -116,8 +115,7 @@ func TestTokenNeverLeaksFromTheClient(t *testing.T) {
 
 	// Back, then the token is revoked and the connection cut: refused
 	// upgrades (401), the check says unusable, the client stops.
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	e.srv.RevokeToken(tok)
 	e.srv.DropAll()
 	waitFor(t, rec, core.EventUnusableToken, wait)

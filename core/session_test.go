@@ -41,13 +41,22 @@ func sessionClient(t *testing.T, e *kissEnv, rec *recorder, mods ...func(*core.O
 // msgs while the client waits to reconnect.
 func queuedWhileDown(t *testing.T, e *kissEnv, rec *recorder, c *core.Client, msgs ...string) {
 	t.Helper()
-	e.srv.RefuseUpgrades(503, 0)
-	e.srv.DropAll()
+	e.goDown()
 	waitFor(t, rec, core.EventDisconnected, wait)
 	for _, m := range msgs {
 		if err := c.Send([]byte(m)); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// onlyReceived waits for user's socket to receive a message and checks it
+// is want alone: a message of another session would have come first.
+func onlyReceived(t *testing.T, e *kissEnv, user, want string) {
+	t.Helper()
+	eventually(t, wait, want+" at the server", func() bool { return len(e.srv.Received(user)) >= 1 })
+	if got := e.srv.Received(user); len(got) != 1 || got[0] != want {
+		t.Fatalf("%s's socket received %q, want only %s", user, got, want)
 	}
 }
 
@@ -65,15 +74,11 @@ func TestSessionSwitchDiscardsTheOutbox(t *testing.T) {
 	e.sess = bob
 	e.mu.Unlock()
 	switchTo("bob")
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	if err := c.Send([]byte(`{"from":"bob"}`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, wait, "bob's message at the server", func() bool { return len(e.srv.Received("bob")) >= 1 })
-	if got := e.srv.Received("bob"); len(got) != 1 || got[0] != `{"from":"bob"}` {
-		t.Fatalf("bob's socket received %q", got)
-	}
+	onlyReceived(t, e, "bob", `{"from":"bob"}`)
 	if got := e.srv.Received("alice"); len(got) != 0 {
 		t.Fatalf("alice's messages went out: %q", got)
 	}
@@ -105,12 +110,8 @@ func TestSendInANewSessionDiscardsTheOldOnesAtOnce(t *testing.T) {
 	if s := c.Stats(); s.Discarded != 1 || s.Queued != 1 {
 		t.Fatalf("stats %+v, want 1 discarded and 1 queued", s)
 	}
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
-	eventually(t, wait, "a2 at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
-	if got := e.srv.Received(e.user); len(got) != 1 || got[0] != `"a2"` {
-		t.Fatalf("server received %q", got)
-	}
+	e.comeBack(t, rec)
+	onlyReceived(t, e, e.user, `"a2"`)
 }
 
 // The same session (a refreshed token of the same user) keeps its outbox.
@@ -123,8 +124,7 @@ func TestSameSessionKeepsTheOutbox(t *testing.T) {
 	e.mu.Lock()
 	e.sess = e.srv.Login(e.user) // a new token for the same user
 	e.mu.Unlock()
-	e.srv.RefuseUpgrades(0, 0)
-	waitFor(t, rec, core.EventReconnected, wait)
+	e.comeBack(t, rec)
 	eventually(t, wait, "the queued message at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
 	if s := c.Stats(); s.Discarded != 0 {
 		t.Fatalf("stats %+v, want nothing discarded", s)
@@ -291,10 +291,7 @@ func TestSendInAnEndedSessionIsDiscarded(t *testing.T) {
 	if err := c.SendIn("bob", []byte(`"of-bob"`)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, wait, "bob's message at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
-	if got := e.srv.Received(e.user); len(got) != 1 || got[0] != `"of-bob"` {
-		t.Fatalf("server received %q", got)
-	}
+	onlyReceived(t, e, e.user, `"of-bob"`)
 	if s := c.Stats(); s.Discarded != 1 {
 		t.Fatalf("stats %+v, want 1 discarded", s)
 	}
