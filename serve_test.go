@@ -22,6 +22,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/kissjs/kiss-websocket/internal/devserver"
+	"github.com/kissjs/kiss-websocket/internal/testhttp"
 )
 
 // devServer is run() on a free loopback port.
@@ -81,20 +82,8 @@ func startRun(t *testing.T, extra ...string) *devServer {
 // request returns status and body.
 func (d *devServer) request(t *testing.T, method, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, d.url+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := d.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, string(b)
+	resp, b := testhttp.Do(t, d.client, testhttp.Request(t, method, d.url+path, body, nil))
+	return resp.StatusCode, b
 }
 
 func TestRunServesAndClosesWith1001(t *testing.T) {

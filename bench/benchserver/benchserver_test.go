@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/kissjs/kiss-websocket/bench/benchserver"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
+	"github.com/kissjs/kiss-websocket/internal/testhttp"
 )
 
 // benchEnv is a Bench in front of a KissJS server, with a page directory.
@@ -56,17 +56,8 @@ func (e *benchEnv) dial(t *testing.T, id string) *websocket.Conn {
 
 func (e *benchEnv) do(t *testing.T, method, path string) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx(t), method, e.hs.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := e.hs.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header, string(body)
+	resp, body := testhttp.Do(t, e.hs.Client(), testhttp.Request(t, method, e.hs.URL+path, "", nil))
+	return resp.StatusCode, resp.Header, body
 }
 
 func (e *benchEnv) count(t *testing.T, id string) (frames, bytes int64) {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -17,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
+	"github.com/kissjs/kiss-websocket/internal/testhttp"
 )
 
 // testServer is a kissserver.Server on a real loopback listener.
@@ -91,29 +91,17 @@ func (ts *testServer) refusedWith(t *testing.T, token string, hdr http.Header) i
 // do sends an HTTP request and returns status and body.
 func (ts *testServer) do(t *testing.T, method, path, bearer, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx(t), method, ts.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	var h map[string]string
 	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
+		h = map[string]string{"Authorization": "Bearer " + bearer}
 	}
-	return ts.sendReq(t, req)
+	return ts.sendReq(t, testhttp.Request(t, method, ts.URL+path, body, h))
 }
 
 // answer sends req and returns the response and its body.
 func answer(t *testing.T, ts *testServer, req *http.Request) (*http.Response, string) {
 	t.Helper()
-	resp, err := ts.hs.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return testhttp.Do(t, ts.hs.Client(), req)
 }
 
 // sendReq sends req and returns status and body.

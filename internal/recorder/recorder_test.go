@@ -5,7 +5,6 @@ package recorder_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/kissjs/kiss-websocket/internal/leakcheck"
 	"github.com/kissjs/kiss-websocket/internal/recorder"
+	"github.com/kissjs/kiss-websocket/internal/testhttp"
 )
 
 func newRecorder(t *testing.T) *recorder.Recorder {
@@ -30,23 +30,7 @@ func newRecorder(t *testing.T) *recorder.Recorder {
 // send does one request and returns the response with its body read.
 func send(t *testing.T, method, url, body string, header map[string]string) (*http.Response, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
+	return testhttp.Do(t, nil, testhttp.Request(t, method, url, body, header))
 }
 
 func wsURL(rec *recorder.Recorder, path string) string {
