@@ -3,7 +3,6 @@
 package core_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -111,7 +110,7 @@ func (c *benchConn) Close(code int, r string) error {
 
 type benchDialer struct{ conn *benchConn }
 
-func (d benchDialer) Dial(context.Context, string) (core.Conn, error) { return d.conn, nil }
+func (d benchDialer) Dial(core.Context, string) (core.Conn, error) { return d.conn, nil }
 
 // benchClient is an open client over a benchConn; messages counts the
 // message events delivered.

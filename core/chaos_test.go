@@ -3,7 +3,6 @@
 package core_test
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -171,7 +170,7 @@ func newChaosRun(t *testing.T, seed int64) *chaosRun {
 	r.c = core.New(core.Options{
 		Dialer: r.d,
 		URL:    viaProxy(e, p),
-		CheckToken: func(ctx context.Context, url string) core.TokenStatus {
+		CheckToken: func(ctx core.Context, url string) core.TokenStatus {
 			st := e.check(ctx, url)
 			if st == core.TokenRefreshed {
 				r.refreshed.Add(1)
@@ -547,7 +546,7 @@ type chaosDialer struct {
 	open int // the socket not ended yet, 0 if none
 }
 
-func (d *chaosDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *chaosDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	conn, err := d.inner.Dial(ctx, url)
 	if err != nil {
 		return nil, err

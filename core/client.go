@@ -19,7 +19,7 @@ type Options struct {
 	// of the attempt that failed; only when that URL carries the token (the
 	// default URL, or a SocketURL ending in "token="): a third-party socket
 	// URL's 1006 is a network failure, and the token is offered to no one.
-	CheckToken func(ctx context.Context, url string) TokenStatus
+	CheckToken func(ctx Context, url string) TokenStatus
 	// OnEvent receives every event in order, never concurrently and never
 	// with the client's lock held, so it may call back into the client.
 	OnEvent func(Event)
@@ -50,15 +50,15 @@ type Client struct {
 	handler      *connHandler // the socket of this generation
 	conn         Conn         // set while open
 	live         bool         // outbox flushed: Send writes straight to conn
-	cancel       context.CancelFunc
-	pending      chan Result // result of the attempt in progress
-	reconnecting bool        // the attempt in progress is automatic
+	cancel       func()       // stops the pending attempt or token check
+	pending      chan Result  // result of the attempt in progress
+	reconnecting bool         // the attempt in progress is automatic
 	attempt      int
 	attempts     uint64
 	tokenChecked bool
 	exhausted    bool // stopped after maxAttempts: Reconnect tries another round
 	offline      bool // the device said it has no network: attempts wait for Reconnect
-	timer        *time.Timer
+	timer        *timer
 	nextDelay    time.Duration
 	beat         *heartbeat
 	rtt          time.Duration
@@ -352,10 +352,10 @@ func (c *Client) resolveLocked(r Result) {
 func (c *Client) connectLocked() <-chan Result {
 	c.resolveLocked(ResultFailed) // an attempt superseded before it ended
 	gen := c.advanceLocked()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx := newStopper()
 	h := &connHandler{c: c, gen: gen}
 	res := make(chan Result, 1)
-	c.state, c.handler, c.cancel, c.pending = StateConnecting, h, cancel, res
+	c.state, c.handler, c.cancel, c.pending = StateConnecting, h, ctx.cancel, res
 	c.attempts++
 	c.wg.Add(1)
 	prev, done := c.dialed, make(chan struct{})
@@ -372,11 +372,11 @@ func (c *Client) connectLocked() <-chan Result {
 // With an Opener the socket is created here and now, the previous one
 // dropped first (never two at once), and the session of the socket read
 // at the same moment as its token.
-func (c *Client) connectFunc(h *connHandler) func(context.Context) (Conn, string, error) {
+func (c *Client) connectFunc(h *connHandler) func(Context) (Conn, string, error) {
 	o, ok := c.opts.Dialer.(Opener)
 	cfg := c.cfg
 	if !ok {
-		return func(ctx context.Context) (Conn, string, error) {
+		return func(ctx Context) (Conn, string, error) {
 			c.mu.Lock()
 			s := c.currentSession()
 			c.mu.Unlock()
@@ -403,10 +403,10 @@ func (c *Client) connectFunc(h *connHandler) func(context.Context) (Conn, string
 		op, err = o.Open(url)
 	}
 	if err != nil {
-		return func(context.Context) (Conn, string, error) { return nil, s, err }
+		return func(Context) (Conn, string, error) { return nil, s, err }
 	}
 	c.opening = op
-	return func(ctx context.Context) (Conn, string, error) {
+	return func(ctx Context) (Conn, string, error) {
 		conn, err := op.Wait(ctx)
 		return conn, s, err
 	}
@@ -419,8 +419,8 @@ func (c *Client) reconnectLocked(delay time.Duration) {
 	c.events = append(c.events, Event{Kind: EventReconnecting, Attempt: c.attempt, Delay: delay, Result: res})
 }
 
-func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration, prev, done chan struct{},
-	connect func(context.Context) (Conn, string, error)) {
+func (c *Client) dial(ctx *stopper, h *connHandler, timeout time.Duration, prev, done chan struct{},
+	connect func(Context) (Conn, string, error)) {
 	defer c.wg.Done()
 	defer close(done)
 	// A superseded dial may still hold a half-made socket; let it drop that
@@ -429,14 +429,8 @@ func (c *Client) dial(ctx context.Context, h *connHandler, timeout time.Duration
 		<-prev // it was cancelled, so it ends promptly
 	}
 	if timeout > 0 {
-		// WithCancelCause and a timer rather than WithTimeoutCause: the same
-		// effect, without the timer context that keeps deadline formatting
-		// in the wasm build (1.8 KB brotli here; 10 KB once fmt is gone).
-		var cancel context.CancelCauseFunc
-		ctx, cancel = context.WithCancelCause(ctx)
-		t := time.AfterFunc(timeout, func() { cancel(errConnectTimeout) })
-		defer t.Stop()
-		defer cancel(nil)
+		defer ctx.cancel() // the handshake's bound ends with it, as before
+		defer ctx.after(timeout, errConnectTimeout)()
 	}
 	conn, session, err := connect(ctx)
 	c.mu.Lock()
@@ -562,8 +556,8 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 		c.tokenChecked = true
 		gen := c.advanceLocked()
 		c.state = StateReconnecting
-		ctx, cancel := context.WithCancel(context.Background())
-		c.cancel = cancel
+		ctx := newStopper()
+		c.cancel = ctx.cancel
 		c.wg.Add(1)
 		go c.checkToken(ctx, gen, h, ce)
 	default:
@@ -575,7 +569,7 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 // 20 s): a check that hangs (the server is half there) must not hold the
 // reconnection forever. Past the bound the context ends and the checker
 // answers TokenUnknown.
-func (c *Client) checkToken(ctx context.Context, gen uint64, h *connHandler, ce *CloseError) {
+func (c *Client) checkToken(ctx *stopper, gen uint64, h *connHandler, ce *CloseError) {
 	defer c.wg.Done()
 	c.mu.Lock()
 	bound := c.cfg.ConnectTimeout
@@ -583,10 +577,8 @@ func (c *Client) checkToken(ctx context.Context, gen uint64, h *connHandler, ce 
 	if bound <= 0 {
 		bound = 20 * time.Second
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	t := time.AfterFunc(bound, cancel)
-	defer t.Stop()
+	defer ctx.cancel()
+	defer ctx.after(bound, context.DeadlineExceeded)()
 	c.mu.Lock()
 	url := h.url
 	c.mu.Unlock()
@@ -624,7 +616,7 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 		delay := r.NextDelay(c.attempt, c.opts.Rand())
 		gen := c.advanceLocked()
 		c.state, c.nextDelay = StateReconnecting, delay
-		c.timer = time.AfterFunc(delay, func() { c.retry(gen, delay) })
+		c.timer = afterFunc(delay, func() { c.retry(gen, delay) })
 	}
 }
 

@@ -208,7 +208,7 @@ type failingConn struct {
 	fail string
 }
 
-func (d *failingFlush) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *failingFlush) Dial(ctx core.Context, url string) (core.Conn, error) {
 	c, err := d.Dialer.Dial(ctx, url)
 	if err != nil || d.dials.Add(1) != 2 {
 		return c, err
@@ -379,7 +379,7 @@ func TestConnectTimeoutAbandonsAHungHandshake(t *testing.T) {
 	var checks atomic.Int32
 	c := core.New(core.Options{Dialer: core.NativeDialer{}, URL: func(core.Config) (string, error) { return url, nil },
 		OnEvent: rec.add, Rand: func() float64 { return 0 },
-		CheckToken: func(context.Context, string) core.TokenStatus { checks.Add(1); return core.TokenValid }})
+		CheckToken: func(core.Context, string) core.TokenStatus { checks.Add(1); return core.TokenValid }})
 	t.Cleanup(func() { shutdown(t, c) })
 	cfg := fast()
 	cfg.ConnectTimeout = 150 * time.Millisecond
@@ -535,7 +535,7 @@ type slowConn struct {
 	d *slowWrites
 }
 
-func (d *slowWrites) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *slowWrites) Dial(ctx core.Context, url string) (core.Conn, error) {
 	c, err := d.Dialer.Dial(ctx, url)
 	if err != nil {
 		return nil, err
@@ -586,13 +586,13 @@ type lateFirstDial struct {
 	accepted chan struct{}
 }
 
-func (d *lateFirstDial) Dial(ctx context.Context, url string) (conn core.Conn, err error) {
+func (d *lateFirstDial) Dial(ctx core.Context, url string) (conn core.Conn, err error) {
 	first := false
 	d.once.Do(func() { first = true })
 	if !first {
 		return d.Dialer.Dial(ctx, url)
 	}
-	conn, err = d.Dialer.Dial(context.WithoutCancel(ctx), url)
+	conn, err = d.Dialer.Dial(context.Background(), url) // not cancelled with the attempt
 	close(d.accepted)
 	<-ctx.Done()
 	time.Sleep(100 * time.Millisecond)

@@ -1,10 +1,20 @@
 package core
 
 import (
-	"context"
 	"errors"
 	"strconv"
 )
+
+// Context is what a dial or a token check needs of its context: Done
+// closes when the client gives up on it, and Err then says why. Every
+// context.Context is one (StdContext goes the other way, natively). The
+// client's own contexts have no deadline: an interface method that takes a
+// context.Context keeps time.Time's formatter in the wasm, since its
+// Deadline returns a time.Time (about 20 KB brotli).
+type Context interface {
+	Done() <-chan struct{}
+	Err() error
+}
 
 // Dialer opens one socket. Natively it is NativeDialer (coder/websocket); in
 // the browser it is the page's own WebSocket.
@@ -13,7 +23,7 @@ type Dialer interface {
 	// the browser reports a close before open, or any other error (treated as
 	// 1006 with an empty reason, like a refused upgrade). It gives up when ctx
 	// ends.
-	Dial(ctx context.Context, url string) (Conn, error)
+	Dial(ctx Context, url string) (Conn, error)
 }
 
 // Opener is a Dialer whose socket exists from the moment its attempt
@@ -29,7 +39,7 @@ type Opener interface {
 // Opening is a socket whose handshake is under way.
 type Opening interface {
 	// Wait returns once the socket is open, as Dialer.Dial does.
-	Wait(ctx context.Context) (Conn, error)
+	Wait(ctx Context) (Conn, error)
 	// Abort drops the socket now, open or not; it may be called more than
 	// once, and after Wait returned.
 	Abort()
@@ -86,12 +96,14 @@ var (
 var errConnectTimeout = errors.New("connect timeout")
 
 // asCloseError turns a failed dial into the close a browser would report.
-func asCloseError(ctx context.Context, err error) *CloseError {
-	var ce *CloseError
-	if errors.As(err, &ce) {
-		return ce
+// It walks the chain itself: errors.As and errors.Is link reflectlite.
+func asCloseError(ctx *stopper, err error) *CloseError {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ce, ok := e.(*CloseError); ok {
+			return ce
+		}
 	}
-	if errors.Is(context.Cause(ctx), errConnectTimeout) {
+	if ctx.Cause() == errConnectTimeout {
 		return &CloseError{Code: CodeAbnormal, Reason: "CONNECT_TIMEOUT"}
 	}
 	return &CloseError{Code: CodeAbnormal}

@@ -26,15 +26,17 @@ type NativeDialer struct {
 
 // Dial opens the socket. A refused upgrade is reported as the browser
 // reports it: a *CloseError with 1006 and no reason.
-func (d NativeDialer) Dial(ctx context.Context, url string) (Conn, error) {
+func (d NativeDialer) Dial(c Context, url string) (Conn, error) {
+	ctx, cancel := StdContext(c)
+	defer cancel()
 	ws, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: d.HTTPClient, HTTPHeader: d.Header})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
 	if err != nil {
-		if ctx.Err() != nil {
+		if c.Err() != nil {
 			// Not err: it quotes the URL, token included.
-			return nil, fmt.Errorf("kiss.websocket: dial abandoned: %w", context.Cause(ctx))
+			return nil, fmt.Errorf("kiss.websocket: dial abandoned: %w", c.Err())
 		}
 		return nil, &CloseError{Code: CodeAbnormal}
 	}
@@ -133,4 +135,22 @@ func (n *nativeConn) Ping() error { return n.WriteText(pingFrame) }
 
 func (n *nativeConn) Abort() {
 	n.ws.CloseNow()
+}
+
+// StdContext is a context.Context that ends when ctx does (at once if it
+// already has), for passing a dial's or a token check's Context to an API
+// that takes a context.Context. Call cancel when done with it.
+func StdContext(ctx Context) (context.Context, context.CancelFunc) {
+	if c, ok := ctx.(context.Context); ok {
+		return context.WithCancel(c)
+	}
+	std, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-ctx.Done():
+			cancel()
+		case <-std.Done():
+		}
+	}()
+	return std, cancel
 }

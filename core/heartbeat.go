@@ -15,21 +15,25 @@ type heartbeat struct {
 	cfg      Heartbeat
 	ping     func()
 	dead     func()
-	tick     *time.Timer
-	timeout  *time.Timer
+	tick     *timer
+	timeout  *timer
 	armed    int // identifies the pending timeout, so a stale one does nothing
 	stopped  bool
-	lastPing time.Time
+	lastPing time.Duration // since clockBase: a time.Time here would link time formatting into the wasm
 	awaiting bool
 	rtt      time.Duration
 }
+
+// clockBase is the origin of heartbeat's monotonic readings: a time.Time
+// field would keep time.Time's formatter in the wasm (see timer).
+var clockBase = time.Now()
 
 // startHeartbeat starts it. ping sends the frame; dead is called once, at
 // the timeout. Both run on timer goroutines without the heartbeat's lock held.
 func startHeartbeat(cfg Heartbeat, ping, dead func()) *heartbeat {
 	p := &heartbeat{cfg: cfg, ping: ping, dead: dead}
 	p.mu.Lock()
-	p.tick = time.AfterFunc(cfg.Delay, p.onTick)
+	p.tick = afterFunc(cfg.Delay, p.onTick)
 	p.mu.Unlock()
 	return p
 }
@@ -40,11 +44,11 @@ func (p *heartbeat) onTick() {
 		p.mu.Unlock()
 		return
 	}
-	p.lastPing, p.awaiting = time.Now(), true
+	p.lastPing, p.awaiting = time.Since(clockBase), true
 	if p.timeout == nil {
 		p.armed++
 		id := p.armed
-		p.timeout = time.AfterFunc(p.cfg.Timeout, func() { p.onTimeout(id) })
+		p.timeout = afterFunc(p.cfg.Timeout, func() { p.onTimeout(id) })
 	}
 	p.tick.Reset(p.cfg.Delay)
 	p.mu.Unlock()
@@ -68,7 +72,7 @@ func (p *heartbeat) Pong() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.awaiting {
-		p.rtt, p.awaiting = time.Since(p.lastPing), false
+		p.rtt, p.awaiting = time.Since(clockBase)-p.lastPing, false
 	}
 	if p.timeout != nil {
 		p.timeout.Stop()

@@ -97,7 +97,9 @@ func (e *kissEnv) pointCheckerAt(base string) {
 // GET /checkTokenValidity with the bearer token; 200 valid; 498 expired,
 // then POST /refreshToken and keep the new pair; 401 unusable; a network
 // error (or anything else) unknown.
-func (e *kissEnv) check(ctx context.Context, _ string) core.TokenStatus {
+func (e *kissEnv) check(c core.Context, _ string) core.TokenStatus {
+	ctx, cancel := core.StdContext(c)
+	defer cancel()
 	e.checks.Add(1)
 	e.mu.Lock()
 	base, sess := e.checkBase, e.sess
@@ -134,7 +136,9 @@ const tokenExpired core.TokenStatus = -1
 
 // validity asks GET /checkTokenValidity with the bearer token: 200 valid,
 // 401 unusable, 498 tokenExpired, a network error or anything else unknown.
-func validity(ctx context.Context, hc *http.Client, base, token string) core.TokenStatus {
+func validity(c core.Context, hc *http.Client, base, token string) core.TokenStatus {
+	ctx, cancel := core.StdContext(c)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/checkTokenValidity", nil)
 	if err != nil {
 		return core.TokenUnknown
@@ -500,7 +504,7 @@ func raise(max *atomic.Int32, n int32) {
 	}
 }
 
-func (d *countingDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *countingDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	raise(&d.maxDials, d.dials.Add(1))
 	c, err := d.Dialer.Dial(ctx, url)
 	d.dials.Add(-1)

@@ -209,7 +209,7 @@ func TestTokenCheckOnlyForAURLThatCarriesTheToken(t *testing.T) {
 		var mu sync.Mutex
 		cl := e.client(t, rec, func(o *core.Options) {
 			inner := o.CheckToken
-			o.CheckToken = func(ctx context.Context, url string) core.TokenStatus {
+			o.CheckToken = func(ctx core.Context, url string) core.TokenStatus {
 				mu.Lock()
 				asked = append(asked, url)
 				mu.Unlock()

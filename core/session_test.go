@@ -146,7 +146,7 @@ func (d *openerDialer) note(s string) {
 	d.mu.Unlock()
 }
 
-func (d *openerDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *openerDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	return d.inner.Dial(ctx, url)
 }
 
@@ -169,7 +169,7 @@ type opening struct {
 	once   sync.Once
 }
 
-func (o *opening) Wait(ctx context.Context) (core.Conn, error) {
+func (o *opening) Wait(ctx core.Context) (core.Conn, error) {
 	select {
 	case <-o.done:
 		return o.conn, o.err
@@ -244,7 +244,7 @@ type reclaimDialer struct {
 	unsent [][]byte
 }
 
-func (d reclaimDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d reclaimDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	conn, err := d.inner.Dial(ctx, url)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@
 package core_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -100,8 +99,8 @@ func storm(t *testing.T, n int, cfg core.Config) {
 		tr.CloseIdleConnections()
 	}()
 	host := strings.TrimPrefix(hs.URL, "http://")
-	check := func(tok string) func(context.Context, string) core.TokenStatus {
-		return func(ctx context.Context, _ string) core.TokenStatus {
+	check := func(tok string) func(core.Context, string) core.TokenStatus {
+		return func(ctx core.Context, _ string) core.TokenStatus {
 			if st := validity(ctx, hc, hs.URL, tok); st != tokenExpired {
 				return st
 			}

@@ -3,7 +3,6 @@
 package core_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -34,7 +33,7 @@ type dialPlan struct {
 	pongs bool             // the open socket answers pings
 }
 
-func (n *memNet) Dial(ctx context.Context, _ string) (core.Conn, error) {
+func (n *memNet) Dial(ctx core.Context, _ string) (core.Conn, error) {
 	n.mu.Lock()
 	n.dials++
 	p := n.plan(n.dials)

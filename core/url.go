@@ -56,7 +56,7 @@ func SplitURL(s string) (scheme, host string, ok bool) {
 	}
 	host, _, _ = strings.Cut(rest, "/")
 	host, _, _ = strings.Cut(host, "?")
-	scheme = strings.ToLower(scheme)
+	scheme = asciiLower(scheme)
 	switch scheme {
 	case "ws", "wss", "http", "https":
 		if host != "" {
@@ -96,4 +96,16 @@ func escapeQuery(s string) string {
 		b.WriteByte(hex[c&15])
 	}
 	return b.String()
+}
+
+// asciiLower lowercases ASCII letters only, which is all a URL scheme has;
+// strings.ToLower would link the Unicode case tables into the wasm.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

@@ -3,11 +3,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"sync/atomic"
 
 	"github.com/hack-pad/safejs"
+	"github.com/kissjs/kiss-websocket/core"
 )
 
 // liveFuncs counts js.Funcs not yet released, so a test can prove that a
@@ -105,7 +105,7 @@ var errAbandoned = errors.New("abandoned: took too long")
 // await waits for a JavaScript promise, or until ctx ends. It must run on its
 // own goroutine, never inside a js.Func callback (that would block the page).
 // An abandoned promise keeps its two callbacks until it settles.
-func await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
+func await(ctx core.Context, p safejs.Value) (safejs.Value, error) {
 	type outcome struct {
 		v   safejs.Value
 		err error

@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 
 	"github.com/hack-pad/safejs"
@@ -95,7 +94,7 @@ func (s *session) checkBase(socketURL string) (string, bool) {
 // check asks GET /checkTokenValidity once per outage. Only an explicit 401 is
 // an unusable token; a network error is not (KissJS logged users out when the
 // server was merely down). 498 refreshes the token and goes on.
-func (s *session) check(ctx context.Context, socketURL string) core.TokenStatus {
+func (s *session) check(ctx core.Context, socketURL string) core.TokenStatus {
 	origin, ok := s.checkBase(socketURL)
 	if !ok {
 		return core.TokenUnknown
@@ -116,7 +115,7 @@ func (s *session) check(ctx context.Context, socketURL string) core.TokenStatus 
 
 // refresh uses kiss.session.getNewToken() when KissJS is there, else POST
 // /refreshToken with the stored refresh token.
-func (s *session) refresh(ctx context.Context, origin string) core.TokenStatus {
+func (s *session) refresh(ctx core.Context, origin string) core.TokenStatus {
 	if sess := s.obj(); isObject(sess) {
 		if fn, err := sess.Get("getNewToken"); err == nil && isFunc(fn) {
 			p, err := sess.Call("getNewToken")
@@ -167,7 +166,7 @@ func jsonBody(key, value string) (string, error) {
 }
 
 // fetchStatus runs fetch and returns the HTTP status; ok=false on a network error.
-func fetchStatus(ctx context.Context, u, method, token, body string) (int, bool) {
+func fetchStatus(ctx core.Context, u, method, token, body string) (int, bool) {
 	resp, ok := doFetch(ctx, u, method, token, body)
 	if !ok {
 		return 0, false
@@ -180,7 +179,7 @@ func fetchStatus(ctx context.Context, u, method, token, body string) (int, bool)
 	return n, err == nil
 }
 
-func fetchJSON(ctx context.Context, u, body string) (int, bool, safejs.Value) {
+func fetchJSON(ctx core.Context, u, body string) (int, bool, safejs.Value) {
 	resp, ok := doFetch(ctx, u, "POST", "", body)
 	if !ok {
 		return 0, false, safejs.Undefined()
@@ -200,7 +199,7 @@ func fetchJSON(ctx context.Context, u, body string) (int, bool, safejs.Value) {
 
 // doFetch runs fetch, aborted when ctx ends (a half-there server must not
 // hold the token check forever).
-func doFetch(ctx context.Context, u, method, token, body string) (safejs.Value, bool) {
+func doFetch(ctx core.Context, u, method, token, body string) (safejs.Value, bool) {
 	fetch, err := global("fetch")
 	if err != nil || !isFunc(fetch) {
 		return safejs.Undefined(), false

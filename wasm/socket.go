@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"sync"
 
@@ -40,7 +39,7 @@ type sock struct {
 	unsent [][]byte // read at detach, while the loader still tracks this socket
 }
 
-func (d *browserDialer) Dial(ctx context.Context, url string) (core.Conn, error) {
+func (d *browserDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	op, err := d.Open(url)
 	if err != nil {
 		return nil, err
@@ -94,7 +93,7 @@ func (d *browserDialer) Open(url string) (core.Opening, error) {
 }
 
 // Wait returns once the socket is open, or how it failed.
-func (s *sock) Wait(ctx context.Context) (core.Conn, error) {
+func (s *sock) Wait(ctx core.Context) (core.Conn, error) {
 	select {
 	case <-s.opened:
 		return s, nil
