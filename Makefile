@@ -7,7 +7,7 @@ WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint typecheck deps clean bench chaos FORCE
+.PHONY: all build serve test test-native test-browser lint typecheck deps clean bench chaos size FORCE
 
 all: build
 
@@ -57,6 +57,11 @@ bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/.installed
 	@mkdir -p out
 	set -o pipefail; $(NATIVE) $(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./core | tee out/bench-go.txt
 	./$(BIN)/bench -update BENCHMARKS.md -gobench out/bench-go.txt
+
+## size: our wasm and its two floor programs (syscall/js only, safejs only),
+## raw/gzip/brotli, and code bytes by package; updates BENCHMARKS.md
+size:
+	$(NATIVE) $(GO) run ./bench/size -update BENCHMARKS.md
 
 $(BIN)/bench: FORCE
 	$(NATIVE) $(GO) build -o $@ ./bench

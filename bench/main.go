@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kissjs/kiss-websocket/bench/mdblock"
 	"github.com/kissjs/kiss-websocket/internal/devserver"
 )
 
@@ -245,19 +246,7 @@ const (
 
 // updateDoc replaces what lies between the markers, or appends them.
 func updateDoc(name, section string) error {
-	b, err := os.ReadFile(name)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	doc := string(b)
-	block := beginMark + "\n" + section + "\n" + endMark
-	i, j := strings.Index(doc, beginMark), strings.Index(doc, endMark)
-	if i >= 0 && j > i {
-		doc = doc[:i] + block + doc[j+len(endMark):]
-	} else {
-		doc = strings.TrimRight(doc, "\n") + "\n\n" + block + "\n"
-	}
-	return os.WriteFile(name, []byte(doc), 0o644)
+	return mdblock.Update(name, beginMark, endMark, section)
 }
 
 // readFileOr returns the content of name or "".
