@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"mime"
 	"net"
@@ -234,11 +235,21 @@ func precompressed(dir string, next http.Handler) http.Handler {
 			}
 			w.Header().Set("Content-Type", ctype)
 			w.Header().Set("Content-Encoding", enc.token)
+			w.Header().Set("ETag", etag(st, enc.token))
 			http.ServeContent(w, r, name, st.ModTime(), f)
 			return
 		}
+		w.Header().Set("ETag", etag(orig, "identity"))
 		next.ServeHTTP(w, r)
 	})
+}
+
+// etag is a strong validator of one file in one encoding: a revisit that
+// sends it back gets a 304, which keeps Chromium's compiled-wasm cache (a 200
+// drops it). Modification times only have a second in Last-Modified, too
+// coarse for a rebuild.
+func etag(st fs.FileInfo, encoding string) string {
+	return `"` + strconv.FormatInt(st.ModTime().UnixNano(), 36) + "-" + strconv.FormatInt(st.Size(), 36) + "-" + encoding + `"`
 }
 
 // acceptsEncoding reports whether an Accept-Encoding header allows token

@@ -417,3 +417,49 @@ func TestDevServerIsLocalByDefault(t *testing.T) {
 		t.Error("a unix socket counts as loopback")
 	}
 }
+
+// A revisit sends the validator back and gets a 304 (which keeps Chromium's
+// compiled-wasm cache); each encoding has its own validator, and a rebuilt
+// file a new one.
+func TestRevisitIsA304PerEncoding(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, body := range map[string]string{"k.wasm": "RAW", "k.wasm.br": "BR"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := noCache(precompressed(dir, http.FileServer(http.Dir(dir))))
+	get := func(accept, inm string) *http.Response {
+		req := httptest.NewRequest("GET", "/k.wasm", nil)
+		req.Header.Set("Accept-Encoding", accept)
+		if inm != "" {
+			req.Header.Set("If-None-Match", inm)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	tags := map[string]string{}
+	for _, accept := range []string{"br", "identity"} {
+		first := get(accept, "")
+		tag := first.Header.Get("ETag")
+		if first.StatusCode != 200 || tag == "" || first.Header.Get("Cache-Control") != "no-cache" {
+			t.Fatalf("%s: %d, ETag %q, Cache-Control %q", accept, first.StatusCode, tag, first.Header.Get("Cache-Control"))
+		}
+		if again := get(accept, tag); again.StatusCode != http.StatusNotModified {
+			t.Errorf("%s revisit: %d, want 304", accept, again.StatusCode)
+		}
+		tags[accept] = tag
+	}
+	if tags["br"] == tags["identity"] {
+		t.Errorf("one ETag %q for two encodings", tags["br"])
+	}
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "k.wasm.br"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if r := get("br", tags["br"]); r.StatusCode != 200 || r.Header.Get("ETag") == tags["br"] {
+		t.Errorf("rebuilt file: %d with ETag %q (was %q)", r.StatusCode, r.Header.Get("ETag"), tags["br"])
+	}
+}
