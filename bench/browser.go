@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -81,7 +82,7 @@ func memory(ctx context.Context) (mem, error) {
 // variant, each workload in blocks that alternate between the variants
 // (the order rotating too), so whatever else the machine does hits them
 // alike; then, in the memory runs, a page per variant for its heap; then
-// the cold starts, each in a browser of its own.
+// the page starts (cold, warm, emulated), each in a browser of its own.
 func benchRun(ctx context.Context, o options, base string, order []string, run int) (runResult, error) {
 	rr := runResult{Order: order, Samples: map[string]*sample{}}
 	bctx, cancel, err := launch(ctx, o.chromium)
@@ -112,15 +113,10 @@ func benchRun(ctx context.Context, o options, base string, order []string, run i
 		}
 	}
 	cancel()
-	for i := range o.coldN {
-		if !o.steps["cold"] {
-			break
+	if o.steps["cold"] {
+		if rr.Starts, err = starts(ctx, o, base, run); err != nil {
+			return rr, err
 		}
-		c, err := coldStart(ctx, o.chromium, base)
-		if err != nil {
-			return rr, fmt.Errorf("cold start %d: %w", i+1, err)
-		}
-		rr.Cold = append(rr.Cold, c)
 	}
 	return rr, nil
 }
@@ -234,18 +230,82 @@ func memoryPage(bctx context.Context, o options, base, v string, s *sample) erro
 	return nil
 }
 
-// coldStart loads the page in a fresh browser profile (empty HTTP and
-// code caches) and times the loader's script tag to kiss.websocket.ready.
-func coldStart(ctx context.Context, chromium, base string) (cold, error) {
-	var c cold
+// Start modes: a fresh profile (empty HTTP and code caches), the second
+// load in that browser (the 304 keeps Chromium's compiled wasm), and a fresh
+// profile behind Chromium's network emulation.
+const (
+	modeCold = "cold"
+	modeWarm = "warm"
+	modeNet  = "net"
+)
+
+// Network emulation for modeNet: where a real user lives.
+const (
+	netLatencyMS = 40
+	netDownBps   = 20e6 / 8 // 20 Mbit/s, in bytes per second as CDP wants
+	netUpBps     = 5e6 / 8
+)
+
+// startVariants are the page starts measured: ours (which also connects),
+// the safejs floor program behind the same loader, and a raw WebSocket.
+var startVariants = []string{"ours", "floor", "raw"}
+
+// starts measures o.coldN cold starts of each variant (and the warm start
+// that follows in the same browser) and o.netN emulated ones, each in a
+// browser of its own, the variant order rotated per sample.
+func starts(ctx context.Context, o options, base string, run int) (map[string][]start, error) {
+	out := map[string][]start{}
+	for i := range o.coldN {
+		for _, v := range rotate(startVariants, run+i) {
+			modes := []string{modeCold}
+			if v != "raw" {
+				modes = append(modes, modeWarm)
+			}
+			got, err := startIn(ctx, o.chromium, base, v, modes, false)
+			if err != nil {
+				return nil, fmt.Errorf("%s start %d: %w", v, i+1, err)
+			}
+			for m, s := range got {
+				out[m+"/"+v] = append(out[m+"/"+v], s)
+			}
+		}
+	}
+	for i := range o.netN {
+		for _, v := range rotate([]string{"ours", "raw"}, run+i) {
+			got, err := startIn(ctx, o.chromium, base, v, []string{modeNet}, true)
+			if err != nil {
+				return nil, fmt.Errorf("%s emulated start %d: %w", v, i+1, err)
+			}
+			out[modeNet+"/"+v] = append(out[modeNet+"/"+v], got[modeNet])
+		}
+	}
+	return out, nil
+}
+
+// startIn launches a fresh browser and loads the start page once per mode
+// in it, the network emulated when emulate is set.
+func startIn(ctx context.Context, chromium, base, v string, modes []string, emulate bool) (map[string]start, error) {
 	bctx, cancel, err := launch(ctx, chromium)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
 	defer cancel()
-	if err := chromedp.Run(bctx, chromedp.Navigate(base+"/bench/index.html?v=cold")); err != nil {
-		return c, err
+	if emulate {
+		if err := chromedp.Run(bctx, network.Enable(),
+			network.EmulateNetworkConditions(false, netLatencyMS, netDownBps, netUpBps)); err != nil {
+			return nil, fmt.Errorf("network emulation: %w", err)
+		}
 	}
-	err = eval(bctx, 30*time.Second, "bench.cold()", &c)
-	return c, err
+	out := map[string]start{}
+	for _, m := range modes {
+		if err := chromedp.Run(bctx, chromedp.Navigate(base+"/bench/index.html?v=start")); err != nil {
+			return nil, err
+		}
+		var s start
+		if err := eval(bctx, time.Minute, fmt.Sprintf("bench.start(%q)", v), &s); err != nil {
+			return nil, err
+		}
+		out[m] = s
+	}
+	return out, nil
 }

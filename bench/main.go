@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/kissjs/kiss-websocket/bench/mdblock"
+	"github.com/kissjs/kiss-websocket/bench/wasmsize"
 	"github.com/kissjs/kiss-websocket/internal/devserver"
 )
 
@@ -38,7 +39,7 @@ const rwsDist = "node_modules/reconnecting-websocket/dist/reconnecting-websocket
 type options struct {
 	server, web, chromium, update, jsonOut, goBench   string
 	steps, million                                    map[string]bool
-	runs, memoryRuns, coldN, blocks, outBlocks        int
+	runs, memoryRuns, coldN, netN, blocks, outBlocks  int
 	echoN, echoWarm, burstN, outN, millionN, handlerN int
 	timeout                                           time.Duration
 }
@@ -56,7 +57,8 @@ func main() {
 	flag.IntVar(&o.blocks, "blocks", 10, "blocks each timed workload is split into, alternating between the variants")
 	flag.IntVar(&o.outBlocks, "out-blocks", 1, "loops the outbound send() calls are split into")
 	million := flag.String("million-variants", "ours", "variants that also get the long burst (memory flatness)")
-	flag.IntVar(&o.coldN, "cold", 5, "cold starts per run, each in a fresh browser profile")
+	flag.IntVar(&o.coldN, "cold", 5, "cold starts per run and variant, each in a fresh browser profile (then a warm one)")
+	flag.IntVar(&o.netN, "net", 2, "starts per run and variant under network emulation")
 	flag.IntVar(&o.echoN, "echo", 2000, "echo round trips")
 	flag.IntVar(&o.echoWarm, "echo-warm", 200, "echo round trips before measuring")
 	flag.IntVar(&o.burstN, "burst", 100_000, "inbound burst frames")
@@ -93,6 +95,11 @@ func run(o options) error {
 	if err := snapshot(o.web, web); err != nil {
 		return fmt.Errorf("snapshot %s: %w", o.web, err)
 	}
+	// The floor programs, built beside the snapshot as make build builds
+	// ours, so the safejs floor can start behind the same loader.
+	if _, err := wasmsize.Build(".", web, wasmsize.Programs[:2]); err != nil {
+		return err
+	}
 	base, stop, err := startServer(o.server, web, filepath.Join(stage, "page"))
 	if err != nil {
 		return err
@@ -122,6 +129,7 @@ func run(o options) error {
 	res.Machine = machine(loadBefore)
 	table := res.table(o)
 	fmt.Println(table)
+	fmt.Println(res.phaseTable())
 	if o.jsonOut != "" {
 		if err := writeJSON(o.jsonOut, res); err != nil {
 			return err

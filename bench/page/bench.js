@@ -6,8 +6,9 @@
 //         publishes to kiss.pubsub, whose subscriber counts: the same work
 // bench.setup(["raw", "rws", "ours"]) opens one socket per variant in this
 // page, so the driver can interleave small blocks of each workload and
-// whatever else runs on the machine hits every variant alike. ?v=cold loads
-// nothing: bench.cold() times the loader's script tag to kiss.websocket.ready.
+// whatever else runs on the machine hits every variant alike. ?v=start loads
+// nothing: bench.start(variant) times one start of the loader (or of a raw
+// socket) phase by phase.
 // Each socket is its own bench socket (/bench/ws?id=...) on the dev server,
 // which echoes frames whose channel is "echo", counts the others and pushes
 // bursts on request (internal/kissserver/bench.go).
@@ -228,25 +229,70 @@
 
     goMemory: function () { return goMemory ? goMemory.buffer.byteLength : -1; },
 
-    // cold: the loader's script tag to kiss.websocket.ready, with when each
-    // part was done (ms after the script tag).
-    cold: async function () {
-      var instantiated = 0;
-      captureWasmMemory(function () { instantiated = performance.now(); });
-      var t0 = performance.now();
-      await loadScript("/kiss-websocket.js");
-      await kiss.websocket.ready;
-      var t1 = performance.now();
-      function entry(re) {
-        return performance.getEntriesByType("resource").filter(function (e) { return re.test(e.name); })[0] || {};
+    // start: one page start, in ms after the loader's script tag went in
+    // (t0). variant "ours" is the loader and our wasm, which init()s at
+    // once as a KissJS app does; "floor" the same loader in front of the
+    // safejs floor program (no init); "raw" a new WebSocket at t0. Each
+    // phase is timed from outside the loader: WebAssembly.compile* and
+    // instantiate are wrapped, the boot object's getter marks Go's main
+    // reading it, and the resource timing gives the transfer.
+    start: async function (variant) {
+      var t0 = performance.now(), at = {};
+      function mark(name) { if (!at[name]) at[name] = performance.now() - t0; }
+      if (variant === "raw") {
+        var raw = new NativeWebSocket(wsBase + "start-raw");
+        await new Promise(function (resolve, reject) {
+          raw.onopen = resolve;
+          raw.onerror = function () { reject(new Error("raw socket failed")); };
+        });
+        mark("open");
+        mark("connected");
+        raw.close();
+        return at;
       }
-      var wasm = entry(/\.wasm$/), loader = entry(/kiss-websocket\.js$/), exec = entry(/wasm_exec\.js$/);
-      return {
-        ms: t1 - t0, transfer: wasm.transferSize || 0, encoded: wasm.encodedBodySize || 0, decoded: wasm.decodedBodySize || 0,
-        loaderEnd: (loader.responseEnd || t0) - t0, execEnd: (exec.responseEnd || t0) - t0,
-        wasmStart: (wasm.startTime || t0) - t0, wasmEnd: (wasm.responseEnd || t0) - t0,
-        instantiated: instantiated ? instantiated - t0 : 0
+      ["compileStreaming", "compile"].forEach(function (name) {
+        var orig = WebAssembly[name];
+        if (typeof orig !== "function") return;
+        WebAssembly[name] = function () {
+          return orig.apply(WebAssembly, arguments).then(function (m) { mark("compiled"); return m; });
+        };
+      });
+      var instantiate = WebAssembly.instantiate;
+      WebAssembly.instantiate = function () {
+        return instantiate.apply(WebAssembly, arguments).then(function (r) { mark("instantiated"); return r; });
       };
+      var boot;
+      Object.defineProperty(globalThis, "__kissWebsocketBoot", {
+        configurable: true,
+        get: function () { mark("main"); return boot; },
+        set: function (v) { boot = v; }
+      });
+      var connected = new Promise(function (resolve) {
+        kiss.pubsub.subscribe("EVT_CONNECTED", function () { mark("connected"); resolve(); });
+      });
+      var el = document.createElement("script");
+      el.src = "/kiss-websocket.js";
+      if (variant === "floor") el.setAttribute("data-wasm", "/floor-safejs.wasm");
+      var loaded = new Promise(function (resolve, reject) {
+        el.onload = resolve;
+        el.onerror = function () { reject(new Error("cannot load the loader")); };
+      });
+      document.head.appendChild(el);
+      await loaded;
+      mark("loader");
+      if (variant === "ours") {
+        kiss.websocket.init({ socketUrl: wsBase + "start", heartbeat: { enabled: false } });
+        kiss.websocket.connection.addEventListener("open", function () { mark("open"); });
+      }
+      await kiss.websocket.ready;
+      mark("ready");
+      if (variant === "ours") await connected;
+      var wasm = performance.getEntriesByType("resource").filter(function (e) { return /\.wasm$/.test(e.name); })[0] || {};
+      at.fetchStart = (wasm.startTime || t0) - t0;
+      at.fetchEnd = (wasm.responseEnd || t0) - t0;
+      at.transfer = wasm.transferSize || 0;
+      at.encoded = wasm.encodedBodySize || 0;
+      return at;
     }
   };
 })();
