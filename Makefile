@@ -7,7 +7,7 @@ WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint typecheck deps clean bench chaos size FORCE
+.PHONY: all build serve test test-native test-browser lint typecheck deps clean bench chaos size dist dist-check FORCE
 
 all: build
 
@@ -39,8 +39,9 @@ $(BIN)/kiss-websocket: FORCE
 serve: build $(BIN)/kiss-websocket
 	./$(BIN)/kiss-websocket -addr 127.0.0.1:8080 -web $(WEB)
 
-## test: every test, native and in Chromium, and the TypeScript declarations
-test: lint typecheck test-native test-browser
+## test: every test, native and in Chromium, the TypeScript declarations
+## and the dist folder
+test: lint typecheck test-native test-browser dist-check
 
 # The demo page test drives Chromium against the built wasm: it runs with the
 # browser tests, not here.
@@ -57,6 +58,31 @@ bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/.installed
 	@mkdir -p out
 	set -o pipefail; $(NATIVE) $(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./core | tee out/bench-go.txt
 	./$(BIN)/bench -update BENCHMARKS.md -gobench out/bench-go.txt
+
+## dist: dist/kiss-websocket-VERSION/, exactly what a KissJS app copies into
+## its static files (VERSION is the loader's kiss.websocket.version)
+VERSION = $(shell sed -n 's/^  var VERSION = "\(.*\)";$$/\1/p' $(WEB)/kiss-websocket.js)
+DIST_FILES := kiss-websocket.js kiss-websocket.wasm wasm_exec.js
+DIST ?= dist/kiss-websocket-$(VERSION)
+dist: build
+	@test -n "$(VERSION)" || { echo "no VERSION in $(WEB)/kiss-websocket.js"; exit 1; }
+	rm -rf $(DIST).new && mkdir -p $(DIST).new
+	for f in $(DIST_FILES); do cp $(WEB)/$$f $(WEB)/$$f.br $(WEB)/$$f.gz $(DIST).new/; done
+	cp $(WEB)/kiss-websocket.d.ts $(DIST).new/
+	rm -rf $(DIST) && mv $(DIST).new $(DIST)
+	@ls -l $(DIST) | awk 'NR > 1 {print "  " $$5 "\t" $$9}'
+
+# dist-check: make dist leaves those ten files and nothing else, each
+# compressed variant the same bytes as its source.
+dist-check:
+	@$(MAKE) -s dist DIST=out/dist-check >/dev/null
+	@want="$$(for f in $(DIST_FILES); do echo $$f; echo $$f.br; echo $$f.gz; done; echo kiss-websocket.d.ts)"; \
+	got="$$(ls out/dist-check)"; \
+	[ "$$(sort <<<"$$want")" = "$$(sort <<<"$$got")" ] || { echo "dist has:"; echo "$$got"; exit 1; }; \
+	for f in $(DIST_FILES); do \
+		cmp -s <(gzip -dc out/dist-check/$$f.gz) out/dist-check/$$f && cmp -s <(brotli -dc out/dist-check/$$f.br) out/dist-check/$$f \
+			|| { echo "dist: $$f.gz or $$f.br is not $$f"; exit 1; }; \
+	done; echo "dist-check: ok (kiss-websocket $(VERSION))"
 
 ## size: our wasm and its two floor programs (syscall/js only, safejs only),
 ## raw/gzip/brotli, and code bytes by package; updates BENCHMARKS.md
@@ -101,4 +127,4 @@ lint:
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
 clean:
-	rm -rf $(BIN) $(WASM) $(WASM).gz $(WASM).br $(WEB)/wasm_exec.js* $(WEB)/kiss-websocket.js.gz $(WEB)/kiss-websocket.js.br
+	rm -rf dist $(BIN) $(WASM) $(WASM).gz $(WASM).br $(WEB)/wasm_exec.js* $(WEB)/kiss-websocket.js.gz $(WEB)/kiss-websocket.js.br
