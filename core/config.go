@@ -1,7 +1,6 @@
 package core
 
 import (
-	"strings"
 	"time"
 )
 
@@ -60,7 +59,12 @@ func validSocketURL(s string) bool {
 		return true
 	}
 	_, _, ok := SplitURL(s)
-	return ok && !strings.ContainsAny(s, " \t\r\n")
+	for i := 0; i < len(s); i++ { // a loop: strings.ContainsAny links the Unicode path
+		if c := s[i]; c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			return false
+		}
+	}
+	return ok
 }
 
 // ConfigError names the config field that is wrong; the browser build throws

@@ -23,3 +23,5 @@ const (
 	ActionLost       = actionLost
 	ActionClosed     = actionClosed
 )
+
+var PowInt = powInt

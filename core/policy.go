@@ -73,7 +73,7 @@ func (r Reconnection) NextDelay(attempt int, rnd float64) time.Duration {
 	// base > 0: with a 0 delay, factor^(attempt-1) overflowing to +Inf would
 	// make the delay NaN, i.e. negative once converted (found by FuzzNextDelay).
 	if attempt > 1 && factor > 1 && base > 0 {
-		base *= math.Pow(factor, float64(attempt-1))
+		base *= powInt(factor, attempt-1)
 	}
 	if limit := float64(r.MaxDelay) / float64(time.Millisecond); r.MaxDelay > 0 && base > limit {
 		base = limit
@@ -89,4 +89,18 @@ func (r Reconnection) NextDelay(attempt int, rnd float64) time.Duration {
 		ms = limit
 	}
 	return time.Duration(ms * float64(time.Millisecond))
+}
+
+// powInt is x^n for n >= 0 by squaring, instead of math.Pow, whose exp and
+// log would be most of NextDelay in the wasm. It may overflow to +Inf, which
+// NextDelay caps.
+func powInt(x float64, n int) float64 {
+	r := 1.0
+	for ; n > 0; n >>= 1 {
+		if n&1 == 1 {
+			r *= x
+		}
+		x *= x
+	}
+	return r
 }

@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -70,5 +71,16 @@ func TestNextDelayNeverPassesTheBrowserTimerLimit(t *testing.T) {
 	r.Factor, r.Delta = 1e6, 1e6
 	if got, max := r.NextDelay(1000, 0.999), 2147483647*time.Millisecond; got != max {
 		t.Fatalf("got %v, want %v", got, max)
+	}
+}
+
+func TestPowIntIsMathPow(t *testing.T) {
+	for _, x := range []float64{1, 1.0000001, 1.5, 2, 3.7, 1e6} {
+		for _, n := range []int{0, 1, 2, 3, 9, 10, 31, 64, 1000} {
+			got, want := core.PowInt(x, n), math.Pow(x, float64(n))
+			if got != want && math.Abs(got-want) > 1e-12*want {
+				t.Errorf("PowInt(%v, %d) = %v, math.Pow %v", x, n, got, want)
+			}
+		}
 	}
 }

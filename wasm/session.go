@@ -79,7 +79,10 @@ func (s *session) checkBase(socketURL string) (string, bool) {
 	case host == "":
 		return "", true
 	case strings.Contains(host, "://"):
-		return strings.TrimRight(host, "/"), true
+		for strings.HasSuffix(host, "/") {
+			host = host[:len(host)-1]
+		}
+		return host, true
 	}
 	secure := true
 	if v, err := sess.Get("secure"); err == nil && !v.IsUndefined() {
