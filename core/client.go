@@ -58,6 +58,8 @@ type Client struct {
 	tokenChecked bool
 	exhausted    bool // stopped after maxAttempts: Reconnect tries another round
 	offline      bool // the device said it has no network: attempts wait for Reconnect
+	suspended    bool // the page is in the back/forward cache: Resume reconnects
+	soon         bool // the next automatic attempt goes without delay
 	timer        *timer
 	nextDelay    time.Duration
 	beat         *heartbeat
@@ -135,6 +137,72 @@ func (c *Client) Reconnect() {
 	}
 	c.reconnectLocked(0)
 	c.flushEvents()
+}
+
+// Suspend drops the socket of a page going into the back/forward cache
+// (pagehide with persisted): it is closed now, cleanly (1000, "PAGE_HIDDEN"),
+// reported as a drop (EventClose, EventDisconnected), and no attempt is made
+// or spent until Resume. Messages sent meanwhile are queued. It does
+// nothing unless the client is connecting, open or between attempts; an
+// init() still connecting resolves false, and Resume reconnects it.
+func (c *Client) Suspend() {
+	c.mu.Lock()
+	switch {
+	case c.suspended:
+		c.mu.Unlock()
+		return
+	case c.state == StateOpen, c.state == StateConnecting, c.state == StateReconnecting:
+	default:
+		c.mu.Unlock()
+		return
+	}
+	conn, open := c.conn, c.state == StateOpen
+	if c.opening != nil { // an Opener's socket still connecting
+		c.opening.Abort()
+		c.opening = nil
+	}
+	c.resolveLocked(ResultFailed)
+	c.advanceLocked() // the socket's own close, when it comes, is inert
+	c.state, c.nextDelay, c.suspended, c.soon = StateReconnecting, 0, true, false
+	if open {
+		ce := &CloseError{Code: CodeNormal, Reason: "PAGE_HIDDEN", WasClean: true}
+		c.last, c.attempt = *ce, 1 // as a drop: the next attempt is the first
+		c.events = append(c.events, Event{Kind: EventClose, Close: ce}, Event{Kind: EventDisconnected, Close: ce})
+	}
+	c.mu.Unlock()
+	if conn != nil {
+		_ = conn.Close(CodeNormal, "PAGE_HIDDEN")
+	}
+	c.mu.Lock()
+	c.flushEvents()
+}
+
+// Resume reconnects a suspended client at once (pageshow with persisted):
+// the page is back from the back/forward cache. Otherwise it does nothing.
+func (c *Client) Resume() {
+	c.mu.Lock()
+	if !c.suspended || c.state != StateReconnecting {
+		c.mu.Unlock()
+		return
+	}
+	c.suspended = false
+	c.attempt = max(c.attempt, 1)
+	c.reconnectLocked(0)
+	c.flushEvents()
+}
+
+// Probe checks an open socket at once, for a page resumed after being
+// frozen (the socket may have died unseen): a ping that must be answered
+// within 5 s (or heartbeat.timeout if shorter), else the socket is dropped
+// and the client reconnects without delay. It needs the heartbeat enabled;
+// otherwise, or when not open, it does nothing.
+func (c *Client) Probe() {
+	c.mu.Lock()
+	beat := c.beat
+	c.mu.Unlock()
+	if beat != nil {
+		beat.Probe()
+	}
 }
 
 // Offline tells the client the device has no network (the browser's offline
@@ -351,6 +419,7 @@ func (c *Client) resolveLocked(r Result) {
 // connectLocked starts an attempt and returns its result channel.
 func (c *Client) connectLocked() <-chan Result {
 	c.resolveLocked(ResultFailed) // an attempt superseded before it ended
+	c.suspended = false           // whoever connects ends a suspension
 	gen := c.advanceLocked()
 	ctx := newStopper()
 	h := &connHandler{c: c, gen: gen}
@@ -485,7 +554,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	c.events = append(c.events, Event{Kind: kind})
 	if c.live && c.cfg.Heartbeat.Enabled {
 		gen := c.gen
-		c.beat = startHeartbeat(c.cfg.Heartbeat, func() { c.ping(gen) }, func() { c.dead(gen) })
+		c.beat = startHeartbeat(c.cfg.Heartbeat, func() { c.ping(gen) }, func(probe bool) { c.dead(gen, probe) })
 	}
 	c.flushEvents()
 	conn.Serve(h)
@@ -507,12 +576,15 @@ func (c *Client) ping(gen uint64) {
 // dead handles a heartbeat timeout. KissJS closed with 4000 and then waited
 // about 60 s for a handshake a hung server never completes; we detach the
 // socket at once, report the disconnection and reconnect on schedule.
-func (c *Client) dead(gen uint64) {
+func (c *Client) dead(gen uint64, probe bool) {
 	c.mu.Lock()
 	if gen != c.gen || c.state != StateOpen {
 		c.mu.Unlock()
 		return
 	}
+	// A failed probe (the page was frozen, the machine slept) reconnects at
+	// once: the user is back now, and the delay is for servers in trouble.
+	c.soon = probe
 	conn, h := c.conn, c.handler
 	// The next dial waits until this socket is dropped: never two at once.
 	dropped := make(chan struct{})
@@ -614,6 +686,10 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 		c.exhausted = true
 	default:
 		delay := r.NextDelay(c.attempt, c.opts.Rand())
+		if c.soon {
+			delay = 0
+		}
+		c.soon = false
 		gen := c.advanceLocked()
 		c.state, c.nextDelay = StateReconnecting, delay
 		c.timer = afterFunc(delay, func() { c.retry(gen, delay) })
@@ -639,7 +715,7 @@ func (c *Client) retry(gen uint64, delay time.Duration) {
 func (c *Client) endLocked(ce *CloseError, kind EventKind) {
 	c.resolveLocked(ResultFailed)
 	c.advanceLocked()
-	c.state, c.reconnecting, c.exhausted = StateClosed, false, false
+	c.state, c.reconnecting, c.exhausted, c.suspended, c.soon = StateClosed, false, false, false, false
 	c.events = append(c.events, Event{Kind: kind, Close: ce})
 }
 

@@ -1,5 +1,7 @@
 package core
 
+import "time"
+
 // The internals the tests in package core_test reach, as coder/websocket
 // does: the exported API stays what a Go program using the client needs.
 
@@ -25,3 +27,11 @@ const (
 )
 
 var PowInt = powInt
+
+// FireLate makes p's pending tick look d late when it fires, as a frozen
+// page's or a sleeping machine's would be (synctest's timers are never late).
+func FireLate(p *heartbeat, d time.Duration) {
+	p.mu.Lock()
+	p.due -= d
+	p.mu.Unlock()
+}

@@ -11,15 +11,20 @@ import (
 
 // beats records when pings and the death happen, in seconds after start.
 type beats struct {
-	mu    sync.Mutex
-	start time.Time
-	pings []int
-	dead  []int
+	mu     sync.Mutex
+	start  time.Time
+	pings  []int
+	dead   []int
+	probes []bool // of each death: was it a probe's
 }
 
 func (b *beats) at() int { return int(time.Since(b.start) / time.Second) }
 func (b *beats) ping()   { b.mu.Lock(); b.pings = append(b.pings, b.at()); b.mu.Unlock() }
-func (b *beats) died()   { b.mu.Lock(); b.dead = append(b.dead, b.at()); b.mu.Unlock() }
+func (b *beats) died(probe bool) {
+	b.mu.Lock()
+	b.dead, b.probes = append(b.dead, b.at()), append(b.probes, probe)
+	b.mu.Unlock()
+}
 
 // Pings and Dead read under the lock: a timer callback may be writing
 // when the test reads (the race detector caught it).
@@ -102,4 +107,72 @@ func TestHeartbeatStopLeavesNothing(t *testing.T) {
 			t.Fatalf("after Stop: pings %v dead %v", b.Pings(), b.Dead())
 		}
 	})
+}
+
+// Resumed from a freeze: Probe pings at once and gives the pong 5 s, not 35;
+// the ticks go on from the probe.
+func TestHeartbeatProbeHasAShortDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &beats{start: time.Now()}
+		p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
+		defer p.Stop()
+		time.Sleep(3 * time.Second)
+		p.Probe()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := b.Pings(); len(got) == 0 || got[0] != 3 {
+			t.Fatalf("pings at %v, want the probe's at 3", got)
+		}
+		if len(b.Dead()) != 1 || b.Dead()[0] != 8 || !b.probes[0] {
+			t.Fatalf("dead at %v (probe %v), want [8] by the probe", b.Dead(), b.probes)
+		}
+	})
+}
+
+// An answered probe changes nothing but the schedule: ticks from the probe,
+// KissJS's 35 s after the next unanswered ping.
+func TestHeartbeatAnsweredProbe(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &beats{start: time.Now()}
+		p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
+		defer p.Stop()
+		time.Sleep(3 * time.Second)
+		p.Probe()
+		time.Sleep(100 * time.Millisecond)
+		p.Pong()
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := b.Pings(); len(got) < 2 || got[0] != 3 || got[1] != 13 {
+			t.Fatalf("pings at %v, want 3, 13, ...", got)
+		}
+		if len(b.Dead()) != 1 || b.Dead()[0] != 48 || b.probes[0] {
+			t.Fatalf("dead at %v (probe %v), want [48] by the ordinary timeout", b.Dead(), b.probes)
+		}
+	})
+}
+
+// A tick that fires more than a Delay late (the page was frozen, the machine
+// slept) probes; one that is merely late (a hidden tab's timers run once a
+// second) keeps KissJS's timeout.
+func TestHeartbeatFarLateTickProbes(t *testing.T) {
+	for _, tc := range []struct {
+		late      time.Duration
+		wantDead  int
+		wantProbe bool
+	}{
+		{900 * time.Millisecond, 45, false},
+		{11 * time.Second, 15, true},
+	} {
+		synctest.Test(t, func(t *testing.T) {
+			b := &beats{start: time.Now()}
+			p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
+			defer p.Stop()
+			core.FireLate(p, tc.late) // the first tick, due at 10, counts as tc.late late
+			time.Sleep(2 * time.Minute)
+			synctest.Wait()
+			if len(b.Dead()) != 1 || b.Dead()[0] != tc.wantDead || b.probes[0] != tc.wantProbe {
+				t.Fatalf("%v late: dead at %v (probe %v), want [%d] (probe %v)", tc.late, b.Dead(), b.probes, tc.wantDead, tc.wantProbe)
+			}
+		})
+	}
 }

@@ -60,12 +60,13 @@ func (n *memNet) conn(i int) *memConn {
 
 // memConn is one open in-memory socket.
 type memConn struct {
-	pongs  bool
-	mu     sync.Mutex
-	h      core.Handler
-	served chan struct{}
-	pings  int
-	closed bool
+	pongs   bool
+	mu      sync.Mutex
+	h       core.Handler
+	served  chan struct{}
+	pings   int
+	closed  bool
+	written []string
 }
 
 func (c *memConn) Serve(h core.Handler) {
@@ -75,7 +76,18 @@ func (c *memConn) Serve(h core.Handler) {
 	close(c.served)
 }
 
-func (c *memConn) WriteText([]byte) error { return nil }
+func (c *memConn) WriteText(b []byte) error {
+	c.mu.Lock()
+	c.written = append(c.written, string(b))
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *memConn) sent() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.written...)
+}
 
 func (c *memConn) Ping() error {
 	c.mu.Lock()
@@ -320,4 +332,95 @@ func TestTimingOfflineHoldsAttemptsUntilOnline(t *testing.T) {
 		"1000 EVT_DISCONNECTED 1011",
 		"3601000 EVT_RECONNECTING",
 		"3601000 EVT_RECONNECTED")
+}
+
+// The page goes into the back/forward cache (Suspend) and comes back an hour
+// later (Resume): the socket is closed cleanly and reported as a drop, no
+// attempt runs or is spent while away, the return reconnects at once, and
+// a message sent meanwhile goes out once, on the new socket.
+func TestTimingSuspendHoldsUntilResume(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.Heartbeat.Enabled = false
+	n := &memNet{plan: func(int) dialPlan { return dialPlan{} }}
+	got := timed(t, n, cfg, 0, 2*time.Hour, func(c *core.Client) {
+		time.Sleep(time.Second)
+		c.Suspend()
+		c.Suspend() // once is enough
+		if err := c.Send([]byte(`"while away"`)); err != nil {
+			t.Error(err)
+		}
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		if d := n.dialCount(); d != 1 {
+			t.Errorf("%d dials while suspended, want 1", d)
+		}
+		if s := c.Stats(); s.Attempts != 1 || s.Queued != 1 || s.State != core.StateReconnecting {
+			t.Errorf("while suspended: %+v", s)
+		}
+		c.Resume()
+		c.Resume()
+		synctest.Wait()
+		if got := n.conn(1).sent(); len(got) != 1 || got[0] != `"while away"` {
+			t.Errorf("the new socket got %q", got)
+		}
+		if got := n.conn(0).sent(); len(got) != 0 {
+			t.Errorf("the old socket got %q", got)
+		}
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"1000 close 1000 PAGE_HIDDEN",
+		"1000 EVT_DISCONNECTED 1000 PAGE_HIDDEN",
+		"3601000 EVT_RECONNECTING",
+		"3601000 EVT_RECONNECTED")
+}
+
+// Suspend and Resume do nothing to a client the app has not started or has
+// closed: only a client the app wants connected comes back.
+func TestTimingSuspendResumeOnlyForAWantedConnection(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.Heartbeat.Enabled = false
+	n := &memNet{plan: func(int) dialPlan { return dialPlan{} }}
+	got := timed(t, n, cfg, 0, time.Hour, func(c *core.Client) {
+		time.Sleep(time.Second)
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+		synctest.Wait()
+		c.Suspend()
+		c.Resume()
+		c.Reconnect()
+		synctest.Wait()
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"1000 close 4003 DEFINITIVE_CLOSE",
+		"1000 EVT_CONNECTION_CLOSED 4003 DEFINITIVE_CLOSE")
+	synctest.Test(t, func(t *testing.T) {
+		c := core.New(core.Options{Dialer: n, URL: func(core.Config) (string, error) { return "mem://", nil }})
+		c.Suspend()
+		c.Resume()
+		c.Reconnect()
+		synctest.Wait()
+		if s := c.State(); s != core.StateIdle {
+			t.Fatalf("state %v before any Start", s)
+		}
+	})
+}
+
+// Resumed from a freeze with a socket that died unseen: the probe's ping
+// goes unanswered for 5 s, then the client reconnects without the
+// reconnection delay.
+func TestTimingFailedProbeReconnectsAtOnce(t *testing.T) {
+	n := &memNet{plan: func(a int) dialPlan { return dialPlan{pongs: a > 1} }}
+	got := timed(t, n, core.Defaults(), 0.5, time.Minute, func(c *core.Client) {
+		time.Sleep(3 * time.Second)
+		c.Probe()
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"8000 close 4000 SERVER_NOT_RESPONDING",
+		"8000 EVT_DISCONNECTED 4000 SERVER_NOT_RESPONDING",
+		"8000 EVT_RECONNECTING",
+		"8000 EVT_RECONNECTED")
 }
