@@ -225,8 +225,11 @@ func (b *bridge) stopped() {
 	}
 }
 
-// listen wires online and visibilitychange to Reconnect, and offline to
-// Offline (attempts then wait for the network instead of failing).
+// listen wires online and visibilitychange to Reconnect, offline to
+// Offline (attempts then wait for the network instead of failing), the
+// back/forward cache's pagehide and pageshow (persisted) to Suspend and
+// Resume, and the Page Lifecycle's resume to Probe. None of them is an
+// unload or beforeunload listener, which would cost the page its cache.
 func (b *bridge) listen() {
 	b.mu.Lock()
 	if b.listening {
@@ -237,11 +240,11 @@ func (b *bridge) listen() {
 	b.mu.Unlock()
 	win, _ := global("window")
 	doc, _ := global("document")
-	add := func(target safejs.Value, event string, fn func()) {
+	add := func(target safejs.Value, event string, fn func(ev safejs.Value)) {
 		if !isObject(target) {
 			return
 		}
-		f, rel, err := newFunc(func(safejs.Value, []safejs.Value) any { fn(); return nil })
+		f, rel, err := newFunc(func(_ safejs.Value, args []safejs.Value) any { fn(arg(args, 0)); return nil })
 		if err != nil {
 			return
 		}
@@ -256,13 +259,38 @@ func (b *bridge) listen() {
 		})
 		b.mu.Unlock()
 	}
-	add(win, "online", b.client.Reconnect)
-	add(win, "offline", b.client.Offline)
-	add(doc, "visibilitychange", func() {
+	add(win, "online", func(safejs.Value) { b.client.Reconnect() })
+	add(win, "offline", func(safejs.Value) { b.client.Offline() })
+	add(doc, "visibilitychange", func(safejs.Value) {
 		if s, ok := getString(doc, "visibilityState"); ok && s == "visible" {
 			b.client.Reconnect()
 		}
 	})
+	add(win, "pagehide", func(ev safejs.Value) {
+		if persisted(ev) {
+			b.client.Suspend()
+		}
+	})
+	add(win, "pageshow", func(ev safejs.Value) {
+		if persisted(ev) {
+			b.client.Resume()
+		}
+	})
+	add(doc, "resume", func(safejs.Value) { b.client.Probe() })
+}
+
+// persisted reads a page transition event's persisted flag: the page goes
+// into, or comes back from, the back/forward cache.
+func persisted(ev safejs.Value) bool {
+	if !isObject(ev) {
+		return false
+	}
+	v, err := ev.Get("persisted")
+	if err != nil {
+		return false
+	}
+	ok, _ := v.Truthy()
+	return ok
 }
 
 func (b *bridge) unlistenAll() {

@@ -328,3 +328,58 @@ func TestHungTokenCheckAndHandshakeAreBounded(t *testing.T) {
 	control(t, "/test/proxy/stall", url.Values{"on": {"0"}})
 	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
 }
+
+// visibleAndOnline fires what a tab coming back does: visible, then online.
+const visibleAndOnline = `Object.defineProperty(document, "visibilityState", {configurable: true, get: function () { return "visible"; }});
+	document.dispatchEvent(new Event("visibilitychange"));
+	window.dispatchEvent(new Event("online"));`
+
+// Visible and online reconnect only a client the app wants connected:
+// before the first init nothing listens, so the first socket is init's;
+// after close() nothing listens either, and the next init makes exactly one.
+func TestVisibleAndOnlineNeverBeforeInitNorAfterClose(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	p.eval(visibleAndOnline)
+	if got := p.eval("String(kiss.websocket.connection.readyState)").String(); got != "undefined" {
+		t.Fatalf("a socket before init: readyState %s", got)
+	}
+	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(t, p.user); s.Upgrades != 1 || p.count("EVT_RECONNECTING") != 0 {
+		t.Fatalf("after the events then init: %d upgrades, events %v", s.Upgrades, p.events())
+	}
+	p.eval("kiss.websocket.close()")
+	p.waitEvent("EVT_CONNECTION_CLOSED", 1, 5*time.Second)
+	if n := p.eval("kiss.websocket._debug().listeners").Int(); n != 0 {
+		t.Fatalf("%d listeners after close()", n)
+	}
+	p.eval(visibleAndOnline)
+	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(t, p.user); s.Upgrades != 2 || p.count("EVT_RECONNECTING") != 0 || p.count("EVT_CONNECTED") != 2 {
+		t.Fatalf("after close, the events, init: %d upgrades, events %v", s.Upgrades, p.events())
+	}
+}
+
+// A reconnection on visible goes out with the token as it is now: the user
+// logged in again meanwhile, so the new socket is the new login's.
+func TestVisibleReconnectsWithTheTokenOfNow(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	if _, err := p.await(`kiss.websocket.init({reconnection: {delay: 60000, delta: 0}})`); err != nil {
+		t.Fatal(err)
+	}
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	other := p.user + "-again"
+	p.eval(`T.token = ` + jsString(login(t, other)) + `; T.userId = ` + jsString(other))
+	p.eval(visibleAndOnline)
+	p.waitEvent("EVT_RECONNECTED", 1, 3*time.Second)
+	if s := state(t, other); s.Upgrades != 1 {
+		t.Fatalf("%s's upgrades: %d, want the reconnection's", other, s.Upgrades)
+	}
+	if s := state(t, p.user); s.Upgrades != 1 {
+		t.Fatalf("%s's upgrades: %d, want only the first socket", p.user, s.Upgrades)
+	}
+}

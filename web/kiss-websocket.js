@@ -352,7 +352,10 @@
   }
 
   function later(name, args, withPromise) {
-    if (failure) return withPromise ? Promise.reject(failure) : undefined;
+    if (failure) {
+      if (withPromise) return Promise.reject(failure);
+      throw failure; // the wasm will never run: say why, once per call
+    }
     if (!withPromise) { queue.push([name, args]); return undefined; }
     return new Promise(function (resolve, reject) { queue.push([name, args, resolve, reject]); });
   }
@@ -452,8 +455,17 @@
   });
   k.websocket = ws;
 
+  // blockedByCSP tells a compile refused by the page's Content-Security-Policy.
+  function blockedByCSP(e) {
+    return /Content Security Policy|unsafe-eval/.test(String(e && e.message));
+  }
+
   function fail(e) {
-    failure = new Error("kiss.websocket: failed to load " + wasmURL + ": " + (e && e.message ? e.message : e));
+    var why = e && e.message ? e.message : String(e);
+    if (blockedByCSP(e)) {
+      why = "the page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src directive (" + why + ")";
+    }
+    failure = new Error("kiss.websocket: failed to load " + wasmURL + ": " + why);
     rejectReady(failure);
     for (var j = 0; j < queue.length; j++) if (queue[j][0] === "initWith") discard(queue[j][1][1]); // nothing would run them
     var q = queue;
@@ -480,7 +492,8 @@
   // application/wasm response; a 304 keeps it).
   function compile() {
     if (WebAssembly.compileStreaming) {
-      return WebAssembly.compileStreaming(fetch(wasmURL)).catch(function () {
+      return WebAssembly.compileStreaming(fetch(wasmURL)).catch(function (e) {
+        if (blockedByCSP(e)) throw e; // a buffer would be refused the same way
         // wrong MIME type on some servers: fall back to a plain buffer
         return fetch(wasmURL).then(bytesOf).then(function (b) { return WebAssembly.compile(b); });
       });

@@ -19,11 +19,12 @@ func (p *Proxy) Controls(next http.Handler) http.Handler {
 	on := func(r *http.Request) bool { return r.URL.Query().Get("on") != "0" }
 	routes := map[string]func(w http.ResponseWriter, r *http.Request){
 		"/test/proxy": func(w http.ResponseWriter, _ *http.Request) {
-			_ = json.NewEncoder(w).Encode(map[string]any{"url": "ws://" + p.Addr(), "accepted": p.Accepted()})
+			_ = json.NewEncoder(w).Encode(map[string]any{"url": "ws://" + p.Addr(), "accepted": p.Accepted(), "lost": p.Lost()})
 		},
-		"/test/proxy/drop":  func(http.ResponseWriter, *http.Request) { p.Drop() },
-		"/test/proxy/stall": func(_ http.ResponseWriter, r *http.Request) { p.Stall(on(r)) },
-		"/test/proxy/hold":  func(_ http.ResponseWriter, r *http.Request) { p.HoldHandshakes(on(r)) },
+		"/test/proxy/drop":   func(http.ResponseWriter, *http.Request) { p.Drop() },
+		"/test/proxy/vanish": func(http.ResponseWriter, *http.Request) { p.Vanish() },
+		"/test/proxy/stall":  func(_ http.ResponseWriter, r *http.Request) { p.Stall(on(r)) },
+		"/test/proxy/hold":   func(_ http.ResponseWriter, r *http.Request) { p.HoldHandshakes(on(r)) },
 		"/test/proxy/delay": func(w http.ResponseWriter, r *http.Request) {
 			ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
 			if err != nil || ms < 0 || ms > 60000 {

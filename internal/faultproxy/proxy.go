@@ -25,11 +25,13 @@ type Proxy struct {
 	links    map[*link]struct{}
 	closed   bool
 	accepted int
+	lost     int64 // bytes discarded on vanished links
 	wg       sync.WaitGroup
 }
 
 type link struct {
 	client, server net.Conn
+	gone           bool // Vanish: its traffic is discarded, nothing closes
 }
 
 // New listens on 127.0.0.1 (a free port) and forwards to target.
@@ -118,6 +120,9 @@ func (p *Proxy) pump(l *link, dst, src net.Conn) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && p.discard(l, n) {
+			continue
+		}
 		if n > 0 {
 			if !p.wait() {
 				return
@@ -169,6 +174,33 @@ func (p *Proxy) HoldHandshakes(on bool) { p.set(func() { p.holdNew = on }) }
 
 // Delay holds every chunk of traffic for d before forwarding it.
 func (p *Proxy) Delay(d time.Duration) { p.set(func() { p.delay = d }) }
+
+// Vanish makes every link open now go silent for good, in both directions,
+// without closing anything: the peer vanished (a NAT forgot the mapping, a
+// server machine died). Links made afterwards work.
+func (p *Proxy) Vanish() {
+	p.mu.Lock()
+	for l := range p.links {
+		l.gone = true
+	}
+	p.mu.Unlock()
+}
+
+// Lost is how many bytes vanished links have discarded.
+func (p *Proxy) Lost() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lost
+}
+
+func (p *Proxy) discard(l *link, n int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if l.gone {
+		p.lost += int64(n)
+	}
+	return l.gone
+}
 
 // Drop cuts every link at once with a TCP reset: no close frame.
 func (p *Proxy) Drop() {

@@ -137,3 +137,29 @@ func TestDelay(t *testing.T) {
 		t.Fatalf("round trip took %v with 100 ms each way", took)
 	}
 }
+
+// A vanished link swallows what is sent on it and closes nothing; a link
+// made afterwards works.
+func TestVanishSilencesOpenLinksOnly(t *testing.T) {
+	t.Parallel()
+	p := newProxy(t)
+	old, oldR := dial(t, p)
+	if _, err := roundTrip(old, oldR, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.Vanish()
+	if _, err := old.Write([]byte("lost\n")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Lost() < int64(len("lost\n")) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes discarded, want %d", p.Lost(), len("lost\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	c, r := dial(t, p)
+	if got, err := roundTrip(c, r, 5*time.Second); err != nil || got != "hi\n" {
+		t.Fatalf("a new link after Vanish: %q %v", got, err)
+	}
+}
