@@ -575,12 +575,16 @@ type chaosConn struct {
 	end    sync.Once
 }
 
+// WriteText tells the ledger before it writes: the server may have the frame
+// (and a mid-run check may look) before the write returns.
 func (c *chaosConn) WriteText(data []byte) error {
+	seq, isSeq := seqOf(data, "seq")
+	if isSeq {
+		c.d.ledger.Wrote(c.sock, seq)
+	}
 	err := c.Conn.WriteText(data)
-	if err == nil {
-		if seq, ok := seqOf(data, "seq"); ok {
-			c.d.ledger.Wrote(c.sock, seq)
-		}
+	if err != nil && isSeq {
+		c.d.ledger.Unwrote(c.sock, seq)
 	}
 	return err
 }

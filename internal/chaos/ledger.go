@@ -104,6 +104,20 @@ func (l *Ledger) Wrote(sock, seq int) {
 func (l *Ledger) Reclaimed(sock, seq int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.unwriteLocked(sock, seq)
+	l.reclaimed++
+}
+
+// Unwrote undoes Wrote for a write that failed. A test calls Wrote before
+// the write, since the server may have the frame before the write returns,
+// and Unwrote when it fails.
+func (l *Ledger) Unwrote(sock, seq int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.unwriteLocked(sock, seq)
+}
+
+func (l *Ledger) unwriteLocked(sock, seq int) {
 	ws := l.writes[seq]
 	if i := slices.Index(ws, sock); i >= 0 {
 		l.writes[seq] = slices.Delete(slices.Clone(ws), i, i+1)
@@ -111,7 +125,6 @@ func (l *Ledger) Reclaimed(sock, seq int) {
 	if len(l.writes[seq]) == 0 {
 		delete(l.writes, seq)
 	}
-	l.reclaimed++
 }
 
 // Opened records that the client's socket sock opened at at.
