@@ -10,11 +10,8 @@ package demotest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -30,8 +27,8 @@ import (
 )
 
 func TestDemoPage(t *testing.T) {
-	root := repoRoot(t)
-	base := serverURL(t, root)
+	root := devserver.RepoRoot(t)
+	base := devserver.ForTest(t, root)
 	ctx := browser(t)
 	errs := watchConsole(ctx)
 
@@ -354,77 +351,4 @@ func browser(t *testing.T) context.Context {
 		t.Fatalf("start %s: %v", exe, err)
 	}
 	return bctx
-}
-
-// serverURL returns KISS_SERVER_URL, or builds the dev server and starts it
-// on a free loopback port with the test controls on.
-func serverURL(t *testing.T, root string) string {
-	t.Helper()
-	if u := strings.TrimRight(os.Getenv("KISS_SERVER_URL"), "/"); u != "" {
-		resp, err := http.Head(u + "/kiss-websocket.wasm")
-		if err != nil {
-			t.Fatalf("KISS_SERVER_URL=%s: %v", u, err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("KISS_SERVER_URL=%s answers %d for kiss-websocket.wasm: run make build", u, resp.StatusCode)
-		}
-		return u
-	}
-	if _, err := os.Stat(filepath.Join(root, "web", "kiss-websocket.wasm")); err != nil {
-		t.Skip("web/kiss-websocket.wasm is missing: run make build first (or set KISS_SERVER_URL)")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "kiss-websocket")
-	started := time.Now()
-	defer func() { t.Logf("dev server built and started in %v", time.Since(started).Round(time.Millisecond)) }()
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = root
-	build.Env = nativeEnv()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build the dev server: %v\n%s", err, out)
-	}
-	var log devserver.Log
-	srv, err := devserver.Start(bin, &log, "-web", filepath.Join(root, "web"), "-test-controls")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Stop()
-		if t.Failed() {
-			t.Logf("dev server log:\n%s", log.String())
-		}
-	})
-	return srv.URL
-}
-
-// nativeEnv is the environment without GOOS/GOARCH, so the server builds
-// for this machine even under `GOOS=js go test`.
-func nativeEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOOS=") && !strings.HasPrefix(kv, "GOARCH=") {
-			env = append(env, kv)
-		}
-	}
-	return env
-}
-
-// repoRoot is the directory holding go.mod, above this package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal(errors.New("go.mod not found above the test"))
-		}
-		dir = parent
-	}
 }
