@@ -43,10 +43,10 @@ serve: build $(BIN)/kiss-websocket
 ## and the dist folder
 test: lint typecheck test-native test-browser dist-check
 
-# The demo page test drives Chromium against the built wasm: it runs with the
-# browser tests, not here.
+# The demo page and life-cycle tests drive Chromium against the built wasm:
+# they run with the browser tests, not here.
 test-native:
-	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v /internal/demotest)
+	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest)
 
 test-browser: deps build $(BIN)/kiss-websocket
 	./scripts/test-browser.sh

@@ -157,10 +157,10 @@ func (c *Client) Suspend() {
 		return
 	}
 	conn, open := c.conn, c.state == StateOpen
-	if c.opening != nil { // an Opener's socket still connecting
+	if c.opening != nil && !open { // an Opener's socket still connecting
 		c.opening.Abort()
-		c.opening = nil
 	}
+	c.opening = nil
 	c.resolveLocked(ResultFailed)
 	c.advanceLocked() // the socket's own close, when it comes, is inert
 	c.state, c.nextDelay, c.suspended, c.soon = StateReconnecting, 0, true, false

@@ -20,8 +20,9 @@ GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./
 	grep --line-buffered -v 'could not unmarshal event'
 status=${PIPESTATUS[0]}
 if [ "$status" = 0 ]; then
-	# the demo page, driven by chromedp (screenshots in out/)
-	env -u GOOS -u GOARCH go test -count=1 ./internal/demotest
+	# the demo page and the page life cycle (back/forward cache, freeze,
+	# hidden tab, CSP), driven by chromedp; screenshots in out/
+	env -u GOOS -u GOARCH go test -count=1 ./internal/demotest ./internal/lifecycletest
 	status=$?
 fi
 [ "$status" = 0 ] || { echo "--- dev server log (out/server.log, last lines):"; tail -n 20 out/server.log; }

@@ -1,0 +1,242 @@
+//go:build !js
+
+// Package lifecycletest drives pages that use kiss.websocket through the
+// page's life cycle in headless Chromium, over the DevTools protocol: the
+// back/forward cache, a frozen page resumed, a hidden tab's throttled timers,
+// and Content-Security-Policies with and without 'wasm-unsafe-eval'.
+//
+// The pages come from the test's own origin (so it sets their headers); the
+// socket goes to the dev server through its fault proxy.
+package lifecycletest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/kissjs/kiss-websocket/internal/devserver"
+	"github.com/kissjs/kiss-websocket/internal/testhttp"
+)
+
+// The policies of the CSP pages.
+var policies = map[string]string{
+	"strict": "script-src 'self' 'wasm-unsafe-eval'",
+	"nowasm": "script-src 'self'",
+}
+
+type env struct {
+	dev   string // the dev server
+	proxy string // ws:// of its fault proxy
+	site  string // the pages' origin
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	root := devserver.RepoRoot(t)
+	e := &env{dev: devserver.ForTest(t, root, "-origin", "127.0.0.1:*")}
+	var p struct{ URL string }
+	if err := json.Unmarshal([]byte(e.control(t, "GET", "/test/proxy", nil)), &p); err != nil || p.URL == "" {
+		t.Fatalf("no fault proxy: %v", err)
+	}
+	e.proxy = p.URL
+	web := http.FileServer(http.Dir(filepath.Join(root, "web")))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/page.html", func(w http.ResponseWriter, r *http.Request) {
+		if csp := policies[r.URL.Query().Get("csp")]; csp != "" {
+			w.Header().Set("Content-Security-Policy", csp)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><meta charset=utf-8><title>life cycle</title>`+
+			`<script src="/kiss.js"></script><script src="/kiss-websocket.js"></script><script src="/app.js"></script>`)
+	})
+	mux.HandleFunc("/other.html", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<!doctype html><meta charset=utf-8><title>elsewhere</title><p>elsewhere`)
+	})
+	mux.HandleFunc("/kiss.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(root, "bench", "page", "kiss.js")) // the bench's KissJS stand-in
+	})
+	mux.HandleFunc("/app.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join("testdata", "app.js"))
+	})
+	for _, f := range []string{"/kiss-websocket.js", "/wasm_exec.js", "/kiss-websocket.wasm"} {
+		mux.Handle(f, web)
+	}
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	e.site = site.URL
+	return e
+}
+
+// control calls one of the dev server's /test/ controls and returns its body.
+func (e *env) control(t *testing.T, method, path string, q url.Values) string {
+	t.Helper()
+	resp, body := testhttp.Do(t, nil, testhttp.Request(t, method, e.dev+path+"?"+q.Encode(), "", nil))
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, body)
+	}
+	return body
+}
+
+// pageURL is the test page with init's config for a new login of user,
+// whose socket goes through the fault proxy.
+func (e *env) pageURL(t *testing.T, csp, user string, config map[string]any) string {
+	t.Helper()
+	var s struct{ Token string }
+	if err := json.Unmarshal([]byte(e.control(t, "POST", "/test/login", url.Values{"user": {user}})), &s); err != nil || s.Token == "" {
+		t.Fatalf("login %s: %v", user, err)
+	}
+	config["socketUrl"] = e.proxy + "/?token=" + s.Token
+	b, err := json.Marshal(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.site + "/page.html?" + url.Values{"csp": {csp}, "config": {string(b)}}.Encode()
+}
+
+// received is what the server got from user's sockets.
+func (e *env) received(t *testing.T, user string) []string {
+	t.Helper()
+	var s struct{ Received []string }
+	if err := json.Unmarshal([]byte(e.control(t, "GET", "/test/state", url.Values{"user": {user}})), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s.Received
+}
+
+// browser starts headless Chromium as a user's would run: timers of hidden
+// tabs throttled, the back/forward cache on.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	exe := devserver.Chromium()
+	if exe == "" {
+		t.Skip("no chromium on PATH: install it (scripts/ensure-chromium.sh) to run the life-cycle tests")
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	var mu sync.Mutex
+	done := false
+	t.Cleanup(func() { mu.Lock(); done = true; mu.Unlock() })
+	logf := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(msg, "could not unmarshal event") { // chromedp older than this Chromium
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			t.Logf("chromedp: %s", msg)
+		}
+	}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(logf))
+	t.Cleanup(func() {
+		_ = chromedp.Cancel(bctx)
+		bcancel()
+	})
+	if err := chromedp.Run(bctx, page.Enable()); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	return bctx
+}
+
+func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates expr in the page, awaiting a promise, into out.
+func eval(t *testing.T, ctx context.Context, expr string, out any) {
+	t.Helper()
+	run(t, ctx, expr, chromedp.Evaluate(expr, out, func(p *runtime.EvaluateParams) *runtime.EvaluateParams {
+		return p.WithAwaitPromise(true)
+	}))
+}
+
+// waitTrue polls cond (a JavaScript expression) until it is true.
+func waitTrue(t *testing.T, ctx context.Context, cond string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var ok bool
+		if err := chromedp.Run(ctx, chromedp.Evaluate("!!("+cond+")", &ok)); err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			var events string
+			_ = chromedp.Run(ctx, chromedp.Evaluate(`JSON.stringify(typeof T === "undefined" ? null : T.events)`, &events))
+			t.Fatalf("not true within %v: %s\nevents: %s", within, cond, events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// event is one line of T.events.
+type event struct {
+	Name   string
+	At     float64
+	Detail any
+}
+
+func events(t *testing.T, ctx context.Context) []event {
+	t.Helper()
+	var evs []event
+	eval(t, ctx, "T.events", &evs)
+	return evs
+}
+
+// last returns the last event named name, at or after from (ms), or false.
+func last(evs []event, name string, from float64) (event, bool) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Name == name && evs[i].At >= from {
+			return evs[i], true
+		}
+	}
+	return event{}, false
+}
+
+func count(evs []event, name string) int {
+	n := 0
+	for _, e := range evs {
+		if e.Name == name {
+			n++
+		}
+	}
+	return n
+}
+
+// hasEvent is a condition: T.events holds name at least n times.
+func hasEvent(name string, n int) string {
+	return fmt.Sprintf(`T.events.filter(function (e) { return e.name === %q; }).length >= %d`, name, n)
+}
