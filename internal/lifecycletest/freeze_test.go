@@ -4,7 +4,6 @@ package lifecycletest
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strconv"
 	"testing"
@@ -48,10 +47,7 @@ func TestFrozenPageReconnectsWithinAHeartbeatDelayOfResuming(t *testing.T) {
 func TestHiddenTabKeepsAHealthySocketAndFindsADeadOne(t *testing.T) {
 	e := newEnv(t)
 	ctx := browser(t)
-	hidden := 6 * time.Second
-	if s, err := strconv.Atoi(os.Getenv("LIFECYCLE_HIDDEN_SECONDS")); err == nil && s > 0 {
-		hidden = time.Duration(s) * time.Second
-	}
+	hidden := hiddenFor()
 	// Ticks of 300 ms that the hidden tab runs once a second: each one comes
 	// late, and the timeout (1.5 s) is shorter than two throttled ticks.
 	cfg := map[string]any{"heartbeat": map[string]any{"delay": 300, "timeout": 1500}}

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -140,7 +141,7 @@ func browser(t *testing.T) context.Context {
 	if os.Geteuid() == 0 {
 		opts = append(opts, chromedp.NoSandbox)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+hiddenFor())
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(acancel)
@@ -239,4 +240,13 @@ func count(evs []event, name string) int {
 // hasEvent is a condition: T.events holds name at least n times.
 func hasEvent(name string, n int) string {
 	return fmt.Sprintf(`T.events.filter(function (e) { return e.name === %q; }).length >= %d`, name, n)
+}
+
+// hiddenFor is how long the hidden-tab test keeps its tab hidden: 6 s, or
+// LIFECYCLE_HIDDEN_SECONDS to measure a long hidden period.
+func hiddenFor() time.Duration {
+	if s, err := strconv.Atoi(os.Getenv("LIFECYCLE_HIDDEN_SECONDS")); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return 6 * time.Second
 }
