@@ -21,8 +21,9 @@ GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./
 status=${PIPESTATUS[0]}
 if [ "$status" = 0 ]; then
 	# the demo page and the page life cycle (back/forward cache, freeze,
-	# hidden tab, CSP), driven by chromedp; screenshots in out/
-	env -u GOOS -u GOARCH go test -count=1 ./internal/demotest ./internal/lifecycletest
+	# hidden tab, CSP), driven by chromedp; screenshots in out/. One package
+	# at a time: both drive the shared server's controls (drop, vanish).
+	env -u GOOS -u GOARCH go test -count=1 -p 1 ./internal/demotest ./internal/lifecycletest
 	status=$?
 fi
 [ "$status" = 0 ] || { echo "--- dev server log (out/server.log, last lines):"; tail -n 20 out/server.log; }

@@ -294,61 +294,18 @@ func (c *consoleErrors) watch(ctx context.Context) {
 	})
 }
 
-// browser starts headless Chromium for the test.
+// browser starts headless Chromium for the test, timers never throttled
+// (the demo opens a second tab in front of the first).
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	exe := devserver.Chromium()
-	if exe == "" {
-		t.Skip("no chromium on PATH: install it (scripts/ensure-chromium.sh) to run the demo page test")
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
+	ctx := devserver.Browser(t, 45*time.Second,
 		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-background-timer-throttling", true),
 		chromedp.Flag("disable-renderer-backgrounding", true),
-		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("force-color-profile", "srgb"))
+	if err := chromedp.Run(ctx, cdplog.Enable(), runtime.Enable()); err != nil {
+		t.Fatal(err)
 	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	// chromedp (pinned by wasmbrowsertest) cannot decode some events of a
-	// newer Chromium and reports each one; those are noise.
-	var mu sync.Mutex
-	done := false
-	t.Cleanup(func() { mu.Lock(); done = true; mu.Unlock() })
-	logf := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if strings.Contains(msg, "could not unmarshal event") {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			t.Logf("chromedp: %s", msg)
-		}
-	}
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(logf))
-	t.Cleanup(func() {
-		// Close the browser before the temp user-data-dir is removed.
-		_ = chromedp.Cancel(bctx)
-		bcancel()
-	})
-	if err := chromedp.Run(bctx, cdplog.Enable(), runtime.Enable()); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
-	}
-	return bctx
+	return ctx
 }

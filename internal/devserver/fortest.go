@@ -3,14 +3,19 @@
 package devserver
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // ForTest returns KISS_SERVER_URL (the dev server make test-browser
@@ -86,4 +91,61 @@ func RepoRoot(t testing.TB) string {
 		}
 		dir = parent
 	}
+}
+
+// Browser starts headless Chromium for a test, with a fresh profile, and
+// returns its context; it skips the test when there is no Chromium. extra
+// adds flags (the demo test turns timer throttling off; the life-cycle tests
+// keep what a user's browser does). within bounds the whole browser.
+func Browser(t testing.TB, within time.Duration, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	exe := Chromium()
+	if exe == "" {
+		t.Skip("no chromium on PATH: install it (scripts/ensure-chromium.sh) to run this test")
+	}
+	opts := append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}, extra...)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(acancel)
+	// chromedp (pinned by wasmbrowsertest) cannot decode some events of a
+	// newer Chromium and reports each one; those are noise.
+	var mu sync.Mutex
+	done := false
+	t.Cleanup(func() { mu.Lock(); done = true; mu.Unlock() })
+	logf := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		if strings.Contains(msg, "could not unmarshal event") {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			t.Logf("chromedp: %s", msg)
+		}
+	}
+	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(logf))
+	t.Cleanup(func() {
+		// Close the browser before the temp user-data-dir is removed.
+		_ = chromedp.Cancel(bctx)
+		bcancel()
+	})
+	if err := chromedp.Run(bctx); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	return bctx
 }

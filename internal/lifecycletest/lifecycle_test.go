@@ -19,8 +19,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -122,52 +120,11 @@ func (e *env) received(t *testing.T, user string) []string {
 // tabs throttled, the back/forward cache on.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	exe := devserver.Chromium()
-	if exe == "" {
-		t.Skip("no chromium on PATH: install it (scripts/ensure-chromium.sh) to run the life-cycle tests")
+	ctx := devserver.Browser(t, 2*time.Minute+hiddenFor())
+	if err := chromedp.Run(ctx, page.Enable()); err != nil {
+		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-	}
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute+hiddenFor())
-	t.Cleanup(cancel)
-	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(acancel)
-	var mu sync.Mutex
-	done := false
-	t.Cleanup(func() { mu.Lock(); done = true; mu.Unlock() })
-	logf := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		if strings.Contains(msg, "could not unmarshal event") { // chromedp older than this Chromium
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			t.Logf("chromedp: %s", msg)
-		}
-	}
-	bctx, bcancel := chromedp.NewContext(actx, chromedp.WithErrorf(logf))
-	t.Cleanup(func() {
-		_ = chromedp.Cancel(bctx)
-		bcancel()
-	})
-	if err := chromedp.Run(bctx, page.Enable()); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
-	}
-	return bctx
+	return ctx
 }
 
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
