@@ -40,11 +40,19 @@ func (b *beats) Dead() []int {
 	return append([]int(nil), b.dead...)
 }
 
-func TestHeartbeatKissJSTimingWithoutPong(t *testing.T) {
+// pulse runs body in a synctest bubble on a heartbeat of cfg that records
+// into b, and stops it afterwards.
+func pulse(t *testing.T, cfg core.Heartbeat, body func(t *testing.T, p *core.Pulse, b *beats)) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &beats{start: time.Now()}
-		p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
+		p := core.StartPulse(cfg, b.ping, b.died)
 		defer p.Stop()
+		body(t, p, b)
+	})
+}
+
+func TestHeartbeatKissJSTimingWithoutPong(t *testing.T) {
+	pulse(t, core.Defaults().Heartbeat, func(t *testing.T, p *core.Pulse, b *beats) {
 		time.Sleep(2 * time.Minute)
 		synctest.Wait()
 		// pings at +10, 20, 30, 40 s; the timeout armed at +10 fires at +45.
@@ -58,10 +66,7 @@ func TestHeartbeatKissJSTimingWithoutPong(t *testing.T) {
 }
 
 func TestHeartbeatPongClearsTimeoutAndMeasuresRTT(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := &beats{start: time.Now()}
-		p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
-		defer p.Stop()
+	pulse(t, core.Defaults().Heartbeat, func(t *testing.T, p *core.Pulse, b *beats) {
 		time.Sleep(10*time.Second + 250*time.Millisecond)
 		p.Pong() // answers the ping at +10 after 250 ms
 		if rtt := p.RTT(); rtt != 250*time.Millisecond {
@@ -82,10 +87,7 @@ func TestHeartbeatPongClearsTimeoutAndMeasuresRTT(t *testing.T) {
 }
 
 func TestHeartbeatLaterPingsDoNotRearm(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := &beats{start: time.Now()}
-		p := core.StartPulse(core.Heartbeat{Enabled: true, Delay: time.Second, Timeout: 3500 * time.Millisecond}, b.ping, b.died)
-		defer p.Stop()
+	pulse(t, core.Heartbeat{Enabled: true, Delay: time.Second, Timeout: 3500 * time.Millisecond}, func(t *testing.T, p *core.Pulse, b *beats) {
 		time.Sleep(10 * time.Second)
 		synctest.Wait()
 		// first ping at 1 s arms the timeout for 4.5 s, whatever pings follow.
@@ -112,10 +114,7 @@ func TestHeartbeatStopLeavesNothing(t *testing.T) {
 // Resumed from a freeze: Probe pings at once and gives the pong 5 s, not 35;
 // the ticks go on from the probe.
 func TestHeartbeatProbeHasAShortDeadline(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := &beats{start: time.Now()}
-		p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
-		defer p.Stop()
+	pulse(t, core.Defaults().Heartbeat, func(t *testing.T, p *core.Pulse, b *beats) {
 		time.Sleep(3 * time.Second)
 		p.Probe()
 		time.Sleep(time.Minute)
@@ -132,10 +131,7 @@ func TestHeartbeatProbeHasAShortDeadline(t *testing.T) {
 // An answered probe changes nothing but the schedule: ticks from the probe,
 // KissJS's 35 s after the next unanswered ping.
 func TestHeartbeatAnsweredProbe(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		b := &beats{start: time.Now()}
-		p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
-		defer p.Stop()
+	pulse(t, core.Defaults().Heartbeat, func(t *testing.T, p *core.Pulse, b *beats) {
 		time.Sleep(3 * time.Second)
 		p.Probe()
 		time.Sleep(100 * time.Millisecond)
@@ -163,10 +159,7 @@ func TestHeartbeatFarLateTickProbes(t *testing.T) {
 		{900 * time.Millisecond, 45, false},
 		{11 * time.Second, 15, true},
 	} {
-		synctest.Test(t, func(t *testing.T) {
-			b := &beats{start: time.Now()}
-			p := core.StartPulse(core.Defaults().Heartbeat, b.ping, b.died)
-			defer p.Stop()
+		pulse(t, core.Defaults().Heartbeat, func(t *testing.T, p *core.Pulse, b *beats) {
 			core.FireLate(p, tc.late) // the first tick, due at 10, counts as tc.late late
 			time.Sleep(2 * time.Minute)
 			synctest.Wait()
