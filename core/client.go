@@ -191,17 +191,29 @@ func (c *Client) Resume() {
 	c.flushEvents()
 }
 
-// Probe checks an open socket at once, for a page resumed after being
-// frozen (the socket may have died unseen): a ping that must be answered
-// within 5 s (or heartbeat.timeout if shorter), else the socket is dropped
-// and the client reconnects without delay. It needs the heartbeat enabled;
-// otherwise, or when not open, it does nothing.
+// Probe is for a page resumed after being frozen: the user is back, and the
+// socket may have died meanwhile. An open socket is checked at once, with a
+// ping that must be answered within 5 s (or heartbeat.timeout if shorter;
+// it needs the heartbeat enabled); until it answers, a drop (a failed probe,
+// or the close the browser delivers on resuming, as Chromium does for a
+// socket it cut while the page was frozen) reconnects without the
+// reconnection delay. A client waiting between attempts reconnects now,
+// unless offline or suspended. Otherwise it does nothing.
 func (c *Client) Probe() {
 	c.mu.Lock()
-	beat := c.beat
-	c.mu.Unlock()
-	if beat != nil {
-		beat.Probe()
+	switch {
+	case c.state == StateOpen:
+		c.soon = true
+		beat := c.beat
+		c.mu.Unlock()
+		if beat != nil {
+			beat.Probe()
+		}
+	case c.state == StateReconnecting && !c.offline && !c.suspended:
+		c.reconnectLocked(0)
+		c.flushEvents()
+	default:
+		c.mu.Unlock()
 	}
 }
 

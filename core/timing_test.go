@@ -424,3 +424,52 @@ func TestTimingFailedProbeReconnectsAtOnce(t *testing.T) {
 		"8000 EVT_RECONNECTING",
 		"8000 EVT_RECONNECTED")
 }
+
+// Resumed, the socket's close arrives (the browser cut it while the page
+// was frozen): the client reconnects at once, not after the delay. A drop
+// after the probe's pong waits as usual.
+func TestTimingCloseRightAfterResumeReconnectsAtOnce(t *testing.T) {
+	cfg := core.Defaults()
+	// The first socket is the frozen one: its probe gets no pong.
+	n := &memNet{plan: func(a int) dialPlan { return dialPlan{pongs: a > 1} }}
+	got := timed(t, n, cfg, 0.5, 2*time.Minute, func(c *core.Client) {
+		time.Sleep(3 * time.Second)
+		c.Probe()
+		n.conn(0).peerClose(1006, "")
+		synctest.Wait()
+		time.Sleep(4 * time.Second)
+		c.Probe() // answered at once: the next drop is an ordinary one
+		synctest.Wait()
+		n.conn(1).peerClose(1006, "")
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"3000 close 1006",
+		"3000 EVT_DISCONNECTED 1006",
+		"3000 EVT_RECONNECTING",
+		"3000 EVT_RECONNECTED",
+		"7000 close 1006",
+		"7000 EVT_DISCONNECTED 1006",
+		"17000 EVT_RECONNECTING",
+		"17000 EVT_RECONNECTED")
+}
+
+// Resumed while waiting between attempts: the attempt goes now.
+func TestTimingProbeBetweenAttemptsReconnectsNow(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.Heartbeat.Enabled = false
+	n := &memNet{plan: func(int) dialPlan { return dialPlan{} }}
+	got := timed(t, n, cfg, 0.5, time.Minute, func(c *core.Client) {
+		time.Sleep(time.Second)
+		n.conn(0).peerClose(1006, "")
+		synctest.Wait()
+		time.Sleep(time.Second)
+		c.Probe()
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"1000 close 1006",
+		"1000 EVT_DISCONNECTED 1006",
+		"2000 EVT_RECONNECTING",
+		"2000 EVT_RECONNECTED")
+}

@@ -13,9 +13,11 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// Frozen, the socket dies unseen (the link vanishes: no close, no reset);
-// resumed, the client finds out with a probe instead of waiting out the
-// 35 s heartbeat timeout, and is open again within one heartbeat delay.
+// Frozen, the socket dies (the link vanishes: no close, no reset; and
+// Chromium 156 itself cuts a frozen page's socket, delivering the close on
+// resume); resumed, the client reconnects without the reconnection delay,
+// or finds a socket dead unseen with a probe instead of waiting out the
+// 35 s heartbeat timeout: open again within one heartbeat delay.
 func TestFrozenPageReconnectsWithinAHeartbeatDelayOfResuming(t *testing.T) {
 	e := newEnv(t)
 	ctx := browser(t)
