@@ -60,6 +60,8 @@ type Client struct {
 	offline      bool // the device said it has no network: attempts wait for Reconnect
 	suspended    bool // the page is in the back/forward cache: Resume reconnects
 	soon         bool // the next automatic attempt goes without delay
+	resumed      bool // Probed: until resumedUntil (monotonic), or a pong, a drop reconnects at once
+	resumedUntil time.Duration
 	timer        *timer
 	nextDelay    time.Duration
 	beat         *heartbeat
@@ -194,7 +196,7 @@ func (c *Client) Resume() {
 // Probe is for a page resumed after being frozen: the user is back, and the
 // socket may have died meanwhile. An open socket is checked at once, with a
 // ping that must be answered within 5 s (or heartbeat.timeout if shorter;
-// it needs the heartbeat enabled); until it answers, a drop (a failed probe,
+// it needs the heartbeat enabled); until it answers, for those 5 s, a drop (a failed probe,
 // or the close the browser delivers on resuming, as Chromium does for a
 // socket it cut while the page was frozen) reconnects without the
 // reconnection delay. A client waiting between attempts reconnects now,
@@ -203,7 +205,7 @@ func (c *Client) Probe() {
 	c.mu.Lock()
 	switch {
 	case c.state == StateOpen:
-		c.soon = true
+		c.resumed, c.resumedUntil = true, monotonic()+probeTimeout
 		beat := c.beat
 		c.mu.Unlock()
 		if beat != nil {
@@ -698,10 +700,10 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 		c.exhausted = true
 	default:
 		delay := r.NextDelay(c.attempt, c.opts.Rand())
-		if c.soon {
+		if c.soon || (c.resumed && monotonic() < c.resumedUntil) {
 			delay = 0
 		}
-		c.soon = false
+		c.soon, c.resumed = false, false
 		gen := c.advanceLocked()
 		c.state, c.nextDelay = StateReconnecting, delay
 		c.timer = afterFunc(delay, func() { c.retry(gen, delay) })
@@ -727,7 +729,7 @@ func (c *Client) retry(gen uint64, delay time.Duration) {
 func (c *Client) endLocked(ce *CloseError, kind EventKind) {
 	c.resolveLocked(ResultFailed)
 	c.advanceLocked()
-	c.state, c.reconnecting, c.exhausted, c.suspended, c.soon = StateClosed, false, false, false, false
+	c.state, c.reconnecting, c.exhausted, c.suspended, c.soon, c.resumed = StateClosed, false, false, false, false, false
 	c.events = append(c.events, Event{Kind: kind, Close: ce})
 }
 

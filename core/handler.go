@@ -17,7 +17,7 @@ func (h *connHandler) HandlePong() {
 	if h.gen == c.gen && c.beat != nil {
 		c.beat.Pong()
 		c.rtt = c.beat.RTT()
-		c.soon = false // the socket answered: a later drop waits as usual
+		c.resumed = false // the socket answered: a later drop waits as usual
 	}
 	c.mu.Unlock()
 }

@@ -473,3 +473,23 @@ func TestTimingProbeBetweenAttemptsReconnectsNow(t *testing.T) {
 		"2000 EVT_RECONNECTING",
 		"2000 EVT_RECONNECTED")
 }
+
+// Without a heartbeat nothing answers the probe: the at-once window ends
+// after 5 s, and a drop later (a deploy's 1001, say) keeps its jitter.
+func TestTimingResumeWindowEndsWithoutAHeartbeat(t *testing.T) {
+	cfg := core.Defaults()
+	cfg.Heartbeat.Enabled = false
+	n := &memNet{plan: func(int) dialPlan { return dialPlan{} }}
+	got := timed(t, n, cfg, 0.5, time.Minute, func(c *core.Client) {
+		time.Sleep(time.Second)
+		c.Probe()
+		time.Sleep(10 * time.Second)
+		n.conn(0).peerClose(1006, "")
+	})
+	wantTimeline(t, got,
+		"0 EVT_CONNECTED",
+		"11000 close 1006",
+		"11000 EVT_DISCONNECTED 1006",
+		"21000 EVT_RECONNECTING",
+		"21000 EVT_RECONNECTED")
+}
