@@ -114,7 +114,7 @@ export interface KissWebsocket {
   readonly connection: WebSocket;
   /** Resolves true (opened), false (the attempt failed) or undefined (nothing to do); rejects only for invalid config. */
   init(config?: KissWebsocketConfig): Promise<boolean | undefined>;
-  /** Sends JSON.stringify(data); queued while not open. Throws before init(), a TypeError for values JSON cannot carry (undefined, a function, a BigInt, a cycle), a RangeError past outbox.maxBytes, and an Error when the outbox is full. */
+  /** Sends JSON.stringify(data); queued while not open. Throws before init(), a TypeError for values JSON cannot carry (undefined, a function, a BigInt, a cycle), a RangeError past outbox.maxBytes, an Error when the outbox is full, and the load error (ready's) once the wasm failed to load. */
   send(data: unknown): void;
   /** Definitive close (4003, no reconnection); resolves once closed. Throws before init(). */
   close(): Promise<void>;
