@@ -66,7 +66,7 @@ func main() {
 	flag.IntVar(&o.handlerN, "handler", 100_000, "synthetic frames per pass through the variant's onmessage")
 	flag.IntVar(&o.millionN, "million", 1_000_000, "frames of the long inbound run")
 	steps := flag.String("steps", "echo,burst,outbound,handler,million,cold", "workloads to run (for quick experiments; the table needs all)")
-	flag.DurationVar(&o.timeout, "timeout", 9*time.Minute, "give up after this long")
+	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long (a loaded machine takes 12 minutes)")
 	flag.Parse()
 	o.steps, o.million = set(*steps), set(*million)
 	if err := run(o); err != nil {

@@ -123,8 +123,13 @@ func TestReconnectingCarriesItsPromise(t *testing.T) {
 	if _, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil {
 		t.Fatal(err)
 	}
-	control(t, "/test/refuse", url.Values{"status": {"503"}, "ms": {"120"}})
+	// Refused until the first attempt's promise has said false (a timed
+	// refusal window raced the reconnection delay on a loaded machine).
+	control(t, "/test/refuse", url.Values{"status": {"503"}})
+	t.Cleanup(func() { control(t, "/test/refuse", url.Values{"status": {"0"}}) })
 	control(t, "/test/drop", nil)
+	p.waitTrue("T.results.length >= 1", 5*time.Second)
+	control(t, "/test/refuse", url.Values{"status": {"0"}})
 	p.waitEvent("EVT_RECONNECTED", 1, 5*time.Second)
 	p.waitTrue("T.results.length >= 1 && T.results[T.results.length - 1] === true", 2*time.Second)
 	if r := stringsOf(p.eval("T.results.map(String)")); len(r) < 2 || r[0] != "false" {
