@@ -103,7 +103,7 @@ func asCloseError(ctx *stopper, err error) *CloseError {
 			return ce
 		}
 	}
-	if ctx.Cause() == errConnectTimeout {
+	if ctx.Err() == errConnectTimeout {
 		return &CloseError{Code: CodeAbnormal, Reason: "CONNECT_TIMEOUT"}
 	}
 	return &CloseError{Code: CodeAbnormal}

@@ -43,21 +43,14 @@ func (s *stopper) after(d time.Duration, cause error) (stopTimer func() bool) {
 	return afterFunc(d, func() { s.stop(cause) }).Stop
 }
 
-// Cause is what stopped it, nil while it runs.
-func (s *stopper) Cause() error {
+func (s *stopper) Done() <-chan struct{} { return s.done }
+
+// Err is what stopped it (context.Canceled, or the cause given to stop,
+// such as errConnectTimeout), nil while it runs.
+func (s *stopper) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cause
-}
-
-func (s *stopper) Done() <-chan struct{} { return s.done }
-
-// Err is context.Canceled once stopped, as the context package's.
-func (s *stopper) Err() error {
-	if s.Cause() == nil {
-		return nil
-	}
-	return context.Canceled
 }
 
 // timer is a time.AfterFunc timer seen through its two methods. The client
