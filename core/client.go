@@ -633,6 +633,8 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 	case actionServerGone:
 		c.events = append(c.events, Event{Kind: EventServerGone, Close: ce})
 		c.retryLocked(h, ce)
+	case actionHandover:
+		c.handoverLocked(h, ce)
 	case actionCheckToken:
 		// h.url is empty when Options.URL failed: nothing reached the network.
 		if c.opts.CheckToken == nil || c.tokenChecked || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
@@ -708,6 +710,26 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 		c.state, c.nextDelay = StateReconnecting, delay
 		c.timer = afterFunc(delay, func() { c.retry(gen, delay) })
 	}
+}
+
+// handoverLocked follows the shared socket to the tab that leads now. An
+// open socket reports the drop and reconnects at once, whatever the
+// reconnection settings (the server did not fail). One that never opened
+// goes on as the same attempt: the pending promise gets its outcome, and
+// nothing is reported.
+func (c *Client) handoverLocked(h *connHandler, ce *CloseError) {
+	if !h.opened {
+		pending, reconnecting := c.pending, c.reconnecting
+		c.pending = nil
+		c.connectLocked()
+		c.pending, c.reconnecting = pending, reconnecting
+		return
+	}
+	c.attempt++
+	c.events = append(c.events, Event{Kind: EventDisconnected, Close: ce})
+	gen := c.advanceLocked()
+	c.state, c.nextDelay = StateReconnecting, 0
+	c.timer = afterFunc(0, func() { c.retry(gen, 0) })
 }
 
 func (c *Client) retry(gen uint64, delay time.Duration) {

@@ -295,6 +295,23 @@ func TestClose4002IsConnectionLostAndStops(t *testing.T) {
 	}
 }
 
+// A handover (shared mode: the socket moved to another tab's lead) is not a
+// failure: even with reconnection off, the tab reports the drop and is back
+// at once, with no delay.
+func TestHandoverReconnectsAtOnceEvenWithReconnectionOff(t *testing.T) {
+	t.Parallel()
+	cfg := fast()
+	cfg.Reconnection.Enabled = false
+	cfg.Reconnection.Delay = time.Hour // a delay would show as a timeout below
+	e, rec, _ := openClientCfg(t, cfg)
+	e.srv.CloseAll(core.CodeHandover, "HANDOVER")
+	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting, core.EventReconnected)
+	if g[0].Close.Code != core.CodeHandover || g[2].Delay != 0 {
+		t.Fatalf("events %v", g)
+	}
+	wantUpgrades(t, e, 2)
+}
+
 func TestClose4003IsConnectionClosedAndStops(t *testing.T) {
 	t.Parallel()
 	e, rec, c := closedByServer(t, core.CodeDefinitiveClose, "DEFINITIVE_CLOSE")

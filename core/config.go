@@ -24,6 +24,10 @@ type Config struct {
 	// ConnectTimeout abandons a handshake that hangs; 0 waits for the browser.
 	ConnectTimeout time.Duration
 	Outbox         OutboxLimits
+	// Shared asks for one socket for every tab of the browser profile (the
+	// loader's data-shared attribute asks too). The browser acts on it; core
+	// only validates it: each tab's client sees its tab's socket or stand-in.
+	Shared bool
 }
 
 // Reconnection is the automatic reconnection policy.

@@ -51,6 +51,7 @@ var fields = []field{
 		func(c Config) bool { return between(c.SSLPort, 1, 65535) }, msgPort},
 	{"connectTimeout", kindMs, func(c *Config) any { return &c.ConnectTimeout }, 20 * time.Second,
 		func(c Config) bool { return between(c.ConnectTimeout, 0, maxTimer) }, "must be a number of ms from 0 (none) to 2147483647"},
+	{"shared", kindBool, func(c *Config) any { return &c.Shared }, false, nil, "must be true or false"},
 	{"onopen", kindHook, nil, nil, nil, "must be a function"},
 	{"onmessage", kindHook, nil, nil, nil, "must be a function"},
 	{"onclose", kindHook, nil, nil, nil, "must be a function"},

@@ -13,6 +13,10 @@ const (
 	CodeNotResponding   = 4000 // heartbeat timeout (SERVER_NOT_RESPONDING)
 	CodeTooManySockets  = 4002 // too many sockets for this user
 	CodeDefinitiveClose = 4003 // close() or the server's definitive close
+	// CodeHandover is ours, never on the wire: in shared mode the socket a
+	// tab used moved to another tab's lead (or to this tab's). The server did
+	// not fail, so it costs no attempt and reconnects at once.
+	CodeHandover = 4900
 )
 
 // action is what the client does after a socket closes.
@@ -31,9 +35,11 @@ const (
 	actionLost
 	// actionClosed publishes EVT_CONNECTION_CLOSED and stops (4003).
 	actionClosed
+	// actionHandover reconnects at once, spending no attempt (CodeHandover).
+	actionHandover
 )
 
-var actionNames = [...]string{"reconnect", "check-token", "server-gone", "lost", "closed"}
+var actionNames = [...]string{"reconnect", "check-token", "server-gone", "lost", "closed", "handover"}
 
 func (a action) String() string {
 	if a >= 0 && int(a) < len(actionNames) {
@@ -53,6 +59,8 @@ func decide(code int, reason string) action {
 		return actionClosed
 	case code == CodeGoingAway:
 		return actionServerGone
+	case code == CodeHandover:
+		return actionHandover
 	case code == CodeAbnormal && reason == "":
 		return actionCheckToken
 	}
