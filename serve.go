@@ -48,6 +48,7 @@ type config struct {
 	addr, web, urlFile string
 	bench              string // page directory; "" leaves the bench endpoints off
 	controls           *bool  // nil: on only for a loopback listener
+	maxSockets         int    // per user; 0: no limit
 	origins            []string
 }
 
@@ -60,6 +61,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.web, "web", "web", "directory of static files")
 	fs.StringVar(&cfg.urlFile, "url-file", "", "write the server's http://HOST:PORT to this file once listening")
 	fs.StringVar(&cfg.bench, "bench", "", "serve the benchmark endpoints and this directory's page under /bench/ (make bench)")
+	fs.IntVar(&cfg.maxSockets, "max-sockets-per-user", 0, "close a user's sockets beyond this many open ones with 4002, as a KissJS server that limits them (0: no limit)")
 	controls := fs.Bool("test-controls", false, "enable the /test/* fault controls (default: only on a loopback address)")
 	fs.Func("origin", "extra allowed Origin host pattern (repeatable, comma-separated)", func(v string) error {
 		for _, p := range strings.Split(v, ",") {
@@ -107,10 +109,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	logger := log.New(stdout, "", log.LstdFlags)
 	srv := kissserver.New(kissserver.Options{
-		OriginPatterns: cfg.origins,
-		Controls:       controls,
-		Static:         noCache(precompressed(cfg.web, http.FileServer(http.Dir(cfg.web)))),
-		Logf:           logger.Printf,
+		OriginPatterns:    cfg.origins,
+		Controls:          controls,
+		Static:            noCache(precompressed(cfg.web, http.FileServer(http.Dir(cfg.web)))),
+		Logf:              logger.Printf,
+		MaxSocketsPerUser: cfg.maxSockets,
 	})
 	var handler http.Handler = srv
 	if cfg.bench != "" {

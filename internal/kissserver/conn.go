@@ -27,6 +27,7 @@ type conn struct {
 	// Guarded by Server.mu.
 	received []string
 	open     bool
+	tooMany  bool // beyond the limit of sockets per user: closed with 4002, never open
 	pings    int
 	ignored  int
 }
@@ -80,6 +81,13 @@ func (s *Server) register(user string, ws *websocket.Conn) *conn {
 	s.nextID++
 	c := &conn{id: s.nextID, user: user, ws: ws, open: true,
 		closing: make(chan struct{}), shutDone: make(chan struct{}), gone: make(chan struct{})}
+	if s.limit > 0 && s.openLocked(user) >= s.limit {
+		c.open, c.tooMany = false, true
+		for _, st := range s.statsLocked(user) {
+			st.tooMany++
+		}
+		return c
+	}
 	s.conns = append(s.conns, c)
 	for _, st := range s.statsLocked(user) {
 		st.upgrades++
@@ -114,6 +122,25 @@ func (s *Server) unregister(c *conn) {
 			return false
 		})
 	}
+}
+
+// openLocked counts user's open sockets.
+func (s *Server) openLocked(user string) int {
+	n := 0
+	for _, c := range s.conns {
+		if c.open && c.user == user {
+			n++
+		}
+	}
+	return n
+}
+
+// SetSocketLimit sets how many sockets a user may have open at once; beyond
+// it a new socket is closed with 4002. 0 lifts the limit.
+func (s *Server) SetSocketLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = max(n, 0)
 }
 
 // openConns returns the open sockets of user ("" = every user).

@@ -18,6 +18,8 @@ type stateReply struct {
 	Conns      []ConnInfo `json:"conns"`
 	MaxSockets int        `json:"maxSockets"`
 	Upgrades   int        `json:"upgrades"`
+	TooMany    int        `json:"tooMany"` // closed with 4002 by the socket limit
+	Open       int        `json:"open"`    // sockets open now
 	Received   []string   `json:"received"`
 }
 
@@ -106,6 +108,15 @@ func (s *Server) controlRoutes() []route {
 			q := r.URL.Query()
 			WriteJSON(w, http.StatusOK, map[string]int{"reached": s.SendRaw(q.Get("user"), frame, q.Get("binary") == "1")})
 		}},
+		{"POST", "/test/limit", func(w http.ResponseWriter, r *http.Request) {
+			n, good := intParam(r.URL.Query(), "sockets", 0, 0, 1<<20)
+			if !good {
+				HTTPError(w, http.StatusBadRequest)
+				return
+			}
+			s.SetSocketLimit(n)
+			ok(w)
+		}},
 		{"POST", "/test/reset", func(w http.ResponseWriter, _ *http.Request) { s.Reset(); ok(w) }},
 		{"POST", "/test/login", func(w http.ResponseWriter, r *http.Request) {
 			user := r.URL.Query().Get("user")
@@ -128,8 +139,14 @@ func (s *Server) state(user string) stateReply {
 			conns = append(conns, c)
 		}
 	}
+	open := 0
+	for _, c := range conns {
+		if c.Open {
+			open++
+		}
+	}
 	return stateReply{Conns: conns, MaxSockets: s.MaxSockets(user),
-		Upgrades: s.Upgrades(user), Received: s.Received(user)}
+		Upgrades: s.Upgrades(user), TooMany: s.TooMany(user), Open: open, Received: s.Received(user)}
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].

@@ -159,13 +159,15 @@ func (s *Server) Push(user string, n int, channel string) int {
 	return int(reached.Load())
 }
 
-// Reset clears the stall, the refusal and the counters; open sockets stay
-// and count as the new baseline for MaxSockets.
+// Reset clears the stall, the refusal, the counters and a limit set by
+// SetSocketLimit (back to Options.MaxSocketsPerUser); open sockets stay and
+// count as the new baseline for MaxSockets.
 func (s *Server) Reset() {
 	s.Stall(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refusal = refusal{}
+	s.limit = max(s.opts.MaxSocketsPerUser, 0)
 	s.stats = make(map[string]*userStats)
 	kept := s.conns[:0]
 	for _, c := range s.conns {

@@ -209,3 +209,29 @@ func TestSendRawWritesFramesAsGiven(t *testing.T) {
 		}
 	}
 }
+
+// A KissJS server that limits sockets per user answers the one beyond the
+// limit with 4002; the others, and other users, are untouched, and closing
+// one makes room again.
+func TestSocketLimitClosesTheExtraOneWith4002(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{MaxSocketsPerUser: 1})
+	first := readErr(ts.mustDial(t, "dev"))
+	other := readErr(ts.mustDial(t, "other"))
+	wantClose(t, readErr(ts.mustDial(t, "dev")), 4002, "TOO_MANY_SOCKETS")
+	if n, o := ts.TooMany("dev"), ts.TooMany("other"); n != 1 || o != 0 {
+		t.Fatalf("too many: dev %d, other %d; want 1, 0", n, o)
+	}
+	if open := ts.openConns(); len(open) != 2 {
+		t.Fatalf("open after the refusal: %+v, want the first two", open)
+	}
+	ts.SetSocketLimit(0)
+	third := readErr(ts.mustDial(t, "dev"))
+	if open := ts.openConns(); len(open) != 3 {
+		t.Fatalf("open with no limit: %+v, want 3", open)
+	}
+	ts.CloseAll(1000, "")
+	for _, errc := range []<-chan error{first, other, third} {
+		wantClose(t, errc, 1000, "")
+	}
+}

@@ -40,6 +40,10 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// TokenTTL is the lifetime of an access token. Default DefaultTokenTTL.
 	TokenTTL time.Duration
+	// MaxSocketsPerUser, when above 0, closes a user's socket beyond that
+	// many open ones with 4002 TOO_MANY_SOCKETS, as a KissJS server that
+	// limits sockets does. SetSocketLimit changes it while serving.
+	MaxSocketsPerUser int
 }
 
 // Server is an http.Handler speaking the KissJS WebSocket protocol.
@@ -60,6 +64,7 @@ type Server struct {
 	stats   map[string]*userStats // per user; "" aggregates every user
 	stallCh chan struct{}         // non-nil while stalled; closed to resume
 	refusal refusal
+	limit   int // sockets per user; 0: no limit
 }
 
 // New returns a Server, filling in the defaults for zero Options fields.
@@ -75,6 +80,7 @@ func New(opts Options) *Server {
 		tokens: newTokenStore(opts.TokenTTL),
 		stats:  make(map[string]*userStats),
 	}
+	s.limit = max(opts.MaxSocketsPerUser, 0)
 	s.settled = sync.NewCond(&s.mu)
 	s.mux = s.routes()
 	return s

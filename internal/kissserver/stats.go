@@ -25,6 +25,7 @@ type userStats struct {
 	open     int
 	maxOpen  int
 	upgrades int
+	tooMany  int // sockets closed with 4002 by the limit
 }
 
 // appendBounded appends v and drops the oldest entries past maxReceived.
@@ -103,6 +104,17 @@ func (s *Server) MaxSockets(user string) int {
 	defer s.mu.Unlock()
 	if st := s.stats[user]; st != nil {
 		return st.maxOpen
+	}
+	return 0
+}
+
+// TooMany is the number of user's sockets ("" = every user) the limit of
+// sockets per user closed with 4002 since the last Reset.
+func (s *Server) TooMany(user string) int {
+	s.lockSettled()
+	defer s.mu.Unlock()
+	if st := s.stats[user]; st != nil {
+		return st.tooMany
 	}
 	return 0
 }

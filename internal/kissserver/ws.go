@@ -12,6 +12,10 @@ import (
 	"github.com/coder/websocket"
 )
 
+// CodeTooManySockets is KissJS's close code for a socket beyond the limit
+// of sockets per user.
+const CodeTooManySockets websocket.StatusCode = 4002
+
 // writeTimeout bounds each frame written to a client, so one client that
 // stopped reading cannot hold up delivery to the others for long.
 const writeTimeout = 5 * time.Second
@@ -47,6 +51,11 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c := s.register(user, ws)
 	if c == nil {
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	if c.tooMany {
+		s.logf("conn %d (user %q) from %s closed: 4002, over the limit of sockets per user", c.id, user, r.RemoteAddr)
+		_ = ws.Close(CodeTooManySockets, "TOO_MANY_SOCKETS")
 		return
 	}
 	s.logf("conn %d (user %q) open from %s", c.id, user, r.RemoteAddr)
