@@ -101,7 +101,12 @@ func (b *bridge) init(args []safejs.Value) any {
 		return promise
 	}
 	b.dialer.adopt = pre
+	shared := b.dialer.shared
+	b.dialer.shared = cfg.Shared
 	res, started, err := b.client.Start(cfg)
+	if !started || err != nil {
+		b.dialer.shared = shared // the config of an init that did nothing is not read
+	}
 	if !b.dialer.adopt.IsUndefined() {
 		// not taken (Start was ignored or failed): nothing will run it
 		b.dialer.adopt = safejs.Undefined()

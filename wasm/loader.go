@@ -142,8 +142,10 @@ func (l *loader) counters() counters {
 
 // open adopts pre (a socket init() made while the wasm loaded) or makes a
 // socket for url; onOpen, onClose and onPong are called from its events.
-func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value) (safejs.Value, error) {
-	return l.call("open", url, onOpen, onClose, onPong, pre)
+// With shared, the socket is this tab's when it leads, else a stand-in that
+// goes through the tab that does.
+func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value, shared bool) (safejs.Value, error) {
+	return l.call("open", url, onOpen, onClose, onPong, pre, shared)
 }
 
 // live lets frames in (the open sequence is over) and dispatches early ones.

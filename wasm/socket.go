@@ -21,6 +21,9 @@ type browserDialer struct {
 	// adopt is the loader's record of a socket init() made while the wasm
 	// loaded; the bridge sets it around the Start of that init.
 	adopt safejs.Value
+	// shared is the config's shared flag of the init that started the
+	// client (init({shared: true})): every attempt asks for the shared socket.
+	shared bool
 }
 
 // sock is one browser WebSocket, implementing core.Opening and core.Conn.
@@ -78,7 +81,7 @@ func (d *browserDialer) Open(url string) (core.Opening, error) {
 	}
 	pre := d.adopt
 	d.adopt = safejs.Undefined()
-	rec, err := d.js.open(url, onOpen, onClose, onPong, pre)
+	rec, err := d.js.open(url, onOpen, onClose, onPong, pre, d.shared)
 	if err == nil {
 		s.rec = rec
 		s.ws, err = rec.Get("ws")

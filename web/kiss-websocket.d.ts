@@ -48,6 +48,13 @@ export interface KissWebsocketConfig {
   };
   /** Abandon a handshake that hangs, ms (20000; 0: never). */
   connectTimeout?: number;
+  /**
+   * One socket for every tab of the browser profile (false; the loader's
+   * data-shared attribute turns it on too): one tab leads and holds it, the
+   * others go through it, and `connection` is a stand-in there. Without Web
+   * Locks or BroadcastChannel each tab keeps its own socket.
+   */
+  shared?: boolean;
   outbox?: {
     /** Messages queued while not connected (1000). */
     maxMessages?: number;
@@ -88,6 +95,47 @@ export interface KissWebsocketStats {
   refused: number;
   /** Queued messages discarded because the session (the user) changed before they could be sent. */
   discarded: number;
+  /** Shared mode: this tab's part; null when the tab has its own socket. */
+  shared: KissWebsocketShared | null;
+}
+
+export interface KissWebsocketShared {
+  /** The leader holds the socket; a follower goes through it. */
+  role: "leader" | "follower";
+  /** Tabs on the socket, the leader included (known to the leader only). */
+  tabs?: number;
+  /** Server frames this tab relayed to the others (leader) or got from the leader (follower). */
+  relayedIn: number;
+  /** Followers' frames the leader wrote to the socket. */
+  relayedOut: number;
+  /** Times this tab took the lead. */
+  takeovers: number;
+}
+
+/**
+ * A following tab's connection in shared mode: the shared socket's
+ * readyState, url, protocol and extensions, a send that goes through the
+ * leading tab, close() that ends only this tab's use of it, and the
+ * WebSocket events. It is not `instanceof WebSocket`; bufferedAmount counts
+ * what this tab sent that the leader has not yet written.
+ */
+export interface KissWebsocketStandIn extends EventTarget {
+  readonly url: string;
+  readonly readyState: number;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly bufferedAmount: number;
+  binaryType: BinaryType;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: Event) => any) | null;
+  onmessage: ((ev: MessageEvent<string>) => any) | null;
+  onclose: ((ev: CloseEvent) => any) | null;
+  onerror: ((ev: Event) => any) | null;
+  readonly CONNECTING: 0;
+  readonly OPEN: 1;
+  readonly CLOSING: 2;
+  readonly CLOSED: 3;
 }
 
 /**
@@ -110,6 +158,9 @@ export interface KissWebsocket {
    * Before the first init() it is `{}`, not a WebSocket (its readyState is
    * undefined, `instanceof WebSocket` is false); it is typed as WebSocket for
    * what pages do with it after init().
+   *
+   * In shared mode a following tab's connection is a KissWebsocketStandIn,
+   * which has the WebSocket members pages use but is not a WebSocket.
    */
   readonly connection: WebSocket;
   /** Resolves true (opened), false (the attempt failed) or undefined (nothing to do); rejects only for invalid config. */

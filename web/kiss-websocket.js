@@ -37,6 +37,7 @@
     recv: false, // Go finished the open sequence: dispatch frames
     live: false, // outbox flushed: send straight to the socket
     early: [], // frames that arrived before recv
+    relay: false, // leading a group with followers: copy each frame to them
     awaitPong: false,
     pong: null, // Go function, called once per answered ping
     unacked: [], // frames sent since bufferedAmount was last 0
@@ -93,6 +94,7 @@
   }
 
   function dispatch(ev) {
+    if (S.relay) { G.bc.postMessage(ev.data); G.relayedIn++; } // leading: the same text to every other tab
     var v;
     try { v = JSON.parse(ev.data); } catch (e) {
       S.dropped++;
@@ -206,10 +208,15 @@
   // makeSocket creates the socket of the moment: connection is the browser's
   // WebSocket itself, as in KissJS. Open and close are recorded, so a socket
   // made before Go was there tells Go what it missed.
-  function makeSocket(url) {
-    var sock = new WebSocket(url);
+  function makeSocket(url, shared) {
+    var g = null;
+    if (wantsShared(shared)) g = groupFor(url);
+    else if (G) leaveGroup(G);
+    var standin = !!g && g.role !== "leader";
+    var sock = standin ? new StandIn(g, url) : new WebSocket(url);
     var r = { ws: sock, opened: false, closed: null, adopted: false,
-      open: null, close: null, prev: ws.connection };
+      open: null, close: null, prev: ws.connection, standin: standin, shared: g, moved: false };
+    if (g && !standin) g.sock = r;
     sock.onopen = function () { r.opened = true; if (r.open) r.open(); };
     sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); };
     sock.onmessage = onFrame;
@@ -222,6 +229,7 @@
     var sock = r.ws;
     sock.onopen = null; sock.onclose = null; sock.onmessage = null;
     r.open = null; r.close = null;
+    if (r.shared && r.shared.sock === r) leaderClosed(r.shared, r);
     if (S.ws !== sock) return;
     S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = [];
   }
@@ -233,7 +241,7 @@
   // bad (Go reports it).
   function preOpen(config) {
     if (S.pre && !S.pre.closed) return null;
-    try { S.pre = makeSocket(socketURL(config)); } catch (e) { S.pre = null; }
+    try { S.pre = makeSocket(socketURL(config), !!config && config.shared === true); } catch (e) { S.pre = null; }
     return S.pre;
   }
 
@@ -267,6 +275,415 @@
 
   function later_(fn) { Promise.resolve().then(fn); }
 
+  // ---- Shared mode: one socket for every tab ------------------------------
+  //
+  // Tabs of one origin that share a socket URL (token left out) and a
+  // session form a group: a Web Lock elects the tab that holds the socket
+  // (the browser releases it when that tab closes or crashes) and a
+  // BroadcastChannel carries the rest. Every other tab's connection is a
+  // StandIn whose frames and sends go through the leader. Go never knows:
+  // to its client a StandIn is a socket, and a move of the socket is a close
+  // with HANDOVER, which reconnects at once.
+  //
+  // On the channel a server frame is its text, as is; control messages are
+  // objects {t, from, ...}: lead, bye (the leader resigns, next: who takes
+  // over), join/hello (a StandIn asks, the leader answers with its socket's
+  // state), open/close (of the leader's socket), send/ack (a follower's
+  // frame, acknowledged once written to the socket), ping/pong (a follower's
+  // heartbeat, answered by the leader itself), part (a StandIn ended), vis
+  // (a tab's visibility), want (a visible tab asks a hidden leader for the
+  // lead).
+  var HANDOVER = 4900;
+  var sharedAttr = !!(script && script.hasAttribute("data-shared"));
+  var canShare = typeof BroadcastChannel === "function" && typeof navigator === "object" &&
+    !!navigator.locks && typeof navigator.locks.request === "function";
+  var tab = Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
+  var G = null; // the group this tab is in
+  var noted = false;
+
+  // wantsShared: init({shared: true}) or the script tag's data-shared; false
+  // (one socket per tab, noted once) where the browser lacks the APIs.
+  function wantsShared(asked) {
+    if (!asked && !sharedAttr) return false;
+    if (canShare) return true;
+    if (!noted) {
+      noted = true;
+      if (typeof console !== "undefined") console.info("kiss.websocket: shared mode needs Web Locks and BroadcastChannel; this tab keeps its own socket");
+    }
+    return false;
+  }
+
+  // hash names a group without putting the token in a lock's name: 64 bits
+  // of two FNV-style rounds. Members compare the full key before trusting
+  // each other, so a collision joins no one to another session.
+  function hash(s) {
+    var a = 0x811c9dc5, b = 0x2545f491;
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      a = Math.imul(a ^ c, 16777619);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+    }
+    return (a >>> 0).toString(16) + "-" + (b >>> 0).toString(16);
+  }
+
+  function groupFor(url) {
+    var key = url.replace(/([?&]token=)[^&#]*/, "$1") + "\n" + session();
+    if (G && G.key === key) return G;
+    if (G) leaveGroup(G);
+    var name = "kiss-websocket:" + hash(key);
+    var g = G = { name: name, key: key, bc: new BroadcastChannel(name), role: "follower",
+      held: 0, release: null, abort: null, leader: null, leaderHidden: false,
+      followers: {}, nf: 0, sock: null, open: false, standin: null, leaving: false,
+      relayedIn: 0, relayedOut: 0, takeovers: 0 };
+    g.bc.onmessage = function (ev) { onGroup(g, ev); };
+    listenPage(true);
+    request(g, false);
+    return g;
+  }
+
+  function post(g, m) {
+    m.from = tab;
+    try { g.bc.postMessage(m); } catch (e) { /* closed: the group is gone */ }
+  }
+
+  var reqs = 0;
+  // request queues for the lead, or steals it from a leader that does not
+  // answer. The callback holds the lock until release is called.
+  function request(g, steal) {
+    var id = ++reqs, opts = {};
+    if (steal) {
+      if (g.abort) { g.abort.abort(); g.abort = null; }
+      opts.steal = true;
+    } else {
+      g.abort = new AbortController();
+      opts.signal = g.abort.signal;
+    }
+    navigator.locks.request(g.name, opts, function () {
+      if (G !== g || g.held) return undefined; // left meanwhile: let it go
+      return new Promise(function (release) { g.held = id; lead(g, release); });
+    }).then(null, function () {
+      // aborted (we left, or stole), or stolen from us
+      if (G === g && g.held === id) lostLead(g);
+    });
+  }
+
+  function lead(g, release) {
+    g.role = "leader"; g.release = release; g.abort = null;
+    g.leader = tab; g.followers = {}; g.nf = 0; g.takeovers++;
+    post(g, { t: "lead", key: g.key, hidden: document.hidden });
+    if (g.standin) moveStandIn(g.standin); // Go reconnects: to this tab's own socket
+  }
+
+  // lostLead: another tab stole the lock (this one was frozen or busy).
+  function lostLead(g) {
+    g.held = 0; g.release = null;
+    if (g.role === "leader" || g.role === "yielding") {
+      g.role = "follower";
+      dropReal(g, null);
+    }
+    request(g, false);
+  }
+
+  // dropReal hands the leader's socket over: Go hears a clean HANDOVER
+  // (what the socket still buffers goes out before its close frame, so
+  // nothing comes back to the outbox) and reconnects, to a StandIn; then
+  // the socket closes, and then(), once the server has seen it go.
+  function dropReal(g, then, quiet) {
+    var r = g.sock;
+    g.sock = null; g.open = false; relay();
+    if (!r || r.ws.readyState === 3) { if (then) then(); return; }
+    if (then) r.ws.addEventListener("close", function () { then(); });
+    var cb = r.close;
+    r.moved = true;
+    if (cb && !r.closed && !quiet) cb({ code: HANDOVER, reason: "HANDOVER", wasClean: true });
+    try { r.ws.close(1000, "HANDOVER"); } catch (e) { /* closing */ }
+  }
+
+  // yieldTo hands the lead to the visible tab v: this tab's socket closes,
+  // then v steals the lock. Should v not take it, this tab leads again.
+  function yieldTo(g, v) {
+    if (g.role !== "leader") return;
+    g.role = "yielding";
+    dropReal(g, function () {
+      post(g, { t: "bye", next: v });
+      setTimeout(function () {
+        if (G !== g || g.role !== "yielding") return;
+        g.role = "leader";
+        post(g, { t: "lead", key: g.key, hidden: document.hidden });
+        if (g.standin) moveStandIn(g.standin);
+      }, 3000);
+    });
+  }
+
+  // resign gives the lead up now (the page is going away or freezing): the
+  // socket closes without waiting, then the lock goes to the next tab.
+  function resign(g, quiet) {
+    if (g.role !== "leader" && g.role !== "yielding") return;
+    g.role = "follower"; // first: Go reconnects from inside dropReal, to a StandIn
+    dropReal(g, null, quiet);
+    post(g, { t: "bye", next: null }); // the lock picks the next leader
+    var release = g.release;
+    g.held = 0; g.release = null;
+    if (release) release();
+  }
+
+  // leaveGroup: this tab is done with the shared socket (its client ended,
+  // or the page goes away: quiet, then Go is not told of the socket's end).
+  function leaveGroup(g, quiet) {
+    if (G === g) G = null;
+    if (g.role === "leader" || g.role === "yielding") {
+      resign(g, quiet);
+    } else {
+      post(g, { t: "part" });
+    }
+    if (g.abort) g.abort.abort();
+    g.role = "gone"; g.held = -1; g.release = null; g.abort = null;
+    try { g.bc.close(); } catch (e) { /* closed */ }
+    relay();
+    if (!G) listenPage(false);
+  }
+
+  function visibleFollower(g) {
+    for (var id in g.followers) if (!g.followers[id].hidden) return id;
+    return null;
+  }
+
+  // relay turns the per-frame copy to the other tabs on or off.
+  function relay() {
+    var g = G;
+    S.relay = !!(g && g.role === "leader" && g.open && g.nf > 0);
+  }
+
+  function leaderClosed(g, r) {
+    var ev = r.closed || (r.opened ? { code: 4000, reason: "SERVER_NOT_RESPONDING", wasClean: false }
+      : { code: 1006, reason: "ABORTED", wasClean: false });
+    g.sock = null; g.open = false; relay();
+    if (r.moved || g.leaving) return; // bye follows: the lead moves, the socket stays
+    post(g, { t: "close", code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+  }
+
+  function onGroup(g, ev) {
+    var m = ev.data, s = g.standin;
+    if (typeof m === "string") { // a server frame, relayed
+      if (s && s.readyState === 1) s._frame(ev);
+      return;
+    }
+    if (!m || typeof m !== "object" || G !== g) return;
+    var leading = g.role === "leader";
+    switch (m.t) {
+      case "join":
+        if (!leading || m.key !== g.key) return;
+        if (!g.followers[m.from]) g.nf++;
+        g.followers[m.from] = { hidden: !!m.hidden };
+        relay();
+        post(g, { t: "hello", to: m.from, key: g.key, open: g.open, hidden: document.hidden, info: info(g) });
+        if (document.hidden && !m.hidden) yieldTo(g, m.from);
+        return;
+      case "send":
+        if (!leading || m.to !== tab) return;
+        var sock = g.sock && g.sock.ws;
+        if (!g.open || !S.live || S.ws !== sock || sock.readyState !== 1) return; // not acked: resent
+        track(sock, m.data);
+        g.relayedOut++;
+        ack(g, m.from, m.seq);
+        return;
+      case "ping":
+        if (leading && m.to === tab) post(g, { t: "pong", to: m.from });
+        return;
+      case "part":
+        if (g.followers[m.from]) { delete g.followers[m.from]; g.nf--; relay(); }
+        return;
+      case "vis":
+        if (g.followers[m.from]) g.followers[m.from].hidden = !!m.hidden;
+        if (m.from === g.leader) g.leaderHidden = !!m.hidden;
+        if (leading && document.hidden && !m.hidden) yieldTo(g, m.from);
+        return;
+      case "want":
+        if (leading && document.hidden) yieldTo(g, m.from);
+        return;
+      case "lead":
+        if (m.key !== g.key) return;
+        g.leader = m.from; g.leaderHidden = !!m.hidden;
+        if (!s) return;
+        if (s._leader && s._leader !== m.from) moveStandIn(s);
+        else if (!s._leader && s.readyState === 0) s._join();
+        return;
+      case "hello":
+        if (m.to !== tab || m.key !== g.key || !s || s.readyState !== 0 || s._leader) return;
+        g.leader = m.from; g.leaderHidden = !!m.hidden;
+        s._bind(m.from, m.info);
+        if (m.open) s._open(m.info);
+        return;
+      case "open":
+        if (s && s._leader === m.from && s.readyState === 0) s._open(m.info);
+        return;
+      case "close":
+        if (s && s._leader === m.from) s._closed(m.code, m.reason, m.wasClean);
+        return;
+      case "bye":
+        if (g.leader === m.from) g.leader = null;
+        if (s && s._leader === m.from) moveStandIn(s);
+        if (m.next === tab && g.role === "follower") request(g, true);
+        return;
+      case "ack":
+        if (m.to === tab && s && s._leader === m.from) s._ack(m.seq);
+        return;
+      case "pong":
+        if (m.to === tab && s && s._leader === m.from && s.readyState === 1) s._frame({ data: "pong" });
+        return;
+    }
+  }
+
+  function info(g) {
+    var w = g.sock && g.sock.ws;
+    return w ? { url: w.url, protocol: w.protocol, extensions: w.extensions } : null;
+  }
+
+  // ack confirms a follower's frames, once per task for a burst of them.
+  var acks = null;
+  function ack(g, to, seq) {
+    if (!acks) {
+      acks = {};
+      setTimeout(function () {
+        var a = acks;
+        acks = null;
+        for (var id in a) post(g, { t: "ack", to: id, seq: a[id] });
+      }, 0);
+    }
+    acks[to] = seq;
+  }
+
+  // moveStandIn ends a StandIn whose leader is gone or is now this tab: what
+  // it had not seen acknowledged goes back to the outbox (unsent), and Go
+  // reconnects at once.
+  function moveStandIn(s) { s._closed(HANDOVER, "HANDOVER", false); }
+
+  // The page's life: a leader going away, into the back/forward cache (a
+  // held lock would keep the page out of it) or frozen gives the lead up
+  // first; visibility moves the lead to a visible tab.
+  var pageOn = false;
+  function listenPage(on) {
+    if (on === pageOn) return;
+    pageOn = on;
+    var f = on ? "addEventListener" : "removeEventListener";
+    window[f]("pagehide", onPageHide);
+    document[f]("freeze", onFreeze);
+    document[f]("visibilitychange", onVisibility);
+  }
+  // The page is going away or into the cache: Go, if it acts, closes its own
+  // socket (Suspend); only the lead and the socket go now.
+  function onPageHide() { if (G) leaveGroup(G, true); }
+  function onFreeze() {
+    var g = G;
+    if (g) resign(g);
+    if (g && G === g && g.role === "follower" && !g.abort) request(g, false);
+  }
+  function onVisibility() {
+    var g = G;
+    if (!g) return;
+    post(g, { t: "vis", hidden: document.hidden });
+    if (g.role === "leader" && document.hidden) {
+      var v = visibleFollower(g);
+      if (v) yieldTo(g, v);
+    } else if (g.role === "follower" && !document.hidden && g.leader && g.leaderHidden) {
+      post(g, { t: "want" });
+    }
+  }
+
+  // StandIn is a following tab's connection: a WebSocket's shape (state,
+  // url, send, close, events) over the leader's socket. Frames it sends are
+  // kept until the leader acknowledges them; pings are answered by the
+  // leader, which runs the one heartbeat of the socket.
+  class StandIn extends EventTarget {
+    constructor(g, url) {
+      super();
+      this.url = url; this.protocol = ""; this.extensions = ""; this.binaryType = "blob";
+      this.readyState = 0;
+      this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
+      this._g = g; this._leader = null; this._seq = 0; this._pending = []; this._bytes = 0;
+      this._n = {}; this._timer = 0;
+      g.standin = this;
+      this._join();
+    }
+    get bufferedAmount() { return this._bytes; }
+    addEventListener(type, fn, opts) {
+      this._n[type] = (this._n[type] || 0) + 1;
+      super.addEventListener(type, fn, opts);
+    }
+    send(data) {
+      if (this.readyState === 0) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
+      if (this.readyState !== 1) return;
+      data = String(data);
+      if (data === "ping") { post(this._g, { t: "ping", to: this._leader }); return; }
+      var seq = ++this._seq;
+      this._pending.push({ seq: seq, data: data });
+      this._bytes += utf8Length(data);
+      post(this._g, { t: "send", to: this._leader, seq: seq, data: data });
+    }
+    close(code, reason) {
+      if (this.readyState >= 2) return;
+      this.readyState = 2;
+      var self = this;
+      later_(function () { self._closed(code || 1005, reason || "", true); });
+    }
+    _join() {
+      var self = this, g = this._g;
+      post(g, { t: "join", key: g.key, hidden: document.hidden });
+      clearTimeout(this._timer);
+      // No answer: the leader is frozen or busy (the lock is held), so take
+      // the lock over; the jitter keeps followers from stealing in turn.
+      this._timer = setTimeout(function () {
+        if (self.readyState !== 0 || self._leader || G !== g || g.role !== "follower") return;
+        navigator.locks.query().then(function (q) {
+          var held = (q.held || []).some(function (l) { return l.name === g.name; });
+          if (held && self.readyState === 0 && !self._leader && G === g && g.role === "follower") request(g, true);
+        }, function () {});
+      }, 1000 + Math.random() * 500);
+    }
+    _bind(leader, inf) {
+      this._leader = leader;
+      clearTimeout(this._timer);
+      if (inf) { this.url = inf.url; this.protocol = inf.protocol; this.extensions = inf.extensions; }
+    }
+    _open(inf) {
+      if (inf) this._bind(this._leader, inf);
+      this.readyState = 1;
+      this._fire("open", new Event("open"));
+    }
+    _frame(ev) {
+      this._g.relayedIn++;
+      if (this.onmessage) this.onmessage(ev);
+      if (this._n.message) this.dispatchEvent(new MessageEvent("message", { data: ev.data }));
+    }
+    _ack(seq) {
+      var p = this._pending;
+      while (p.length && p[0].seq <= seq) this._bytes -= utf8Length(p.shift().data);
+    }
+    _unsent() {
+      var out = [];
+      for (var i = 0; i < this._pending.length; i++) out.push(this._pending[i].data);
+      return out;
+    }
+    _closed(code, reason, wasClean) {
+      if (this.readyState === 3) return;
+      this.readyState = 3;
+      clearTimeout(this._timer);
+      var g = this._g;
+      if (g.standin === this) g.standin = null;
+      if (this._leader && code !== HANDOVER) post(g, { t: "part" });
+      this._fire("close", new CloseEvent("close", { code: code, reason: reason, wasClean: wasClean }));
+    }
+    _fire(type, ev) {
+      var h = this["on" + type];
+      if (typeof h === "function") {
+        try { h.call(this, ev); } catch (e) { warn("on" + type + " threw: " + (e && e.message)); }
+      }
+      if (this._n[type]) this.dispatchEvent(ev);
+    }
+  }
+  StandIn.prototype.CONNECTING = 0; StandIn.prototype.OPEN = 1;
+  StandIn.prototype.CLOSING = 2; StandIn.prototype.CLOSED = 3;
+
   // rt is what Go calls; it never sees frames. A socket is passed as the
   // record open() returned.
   var rt = {
@@ -274,8 +691,8 @@
     token: token,
     // open adopts the socket init() made before the wasm was ready, or makes
     // one; what it already went through reaches Go after this call returns.
-    open: function (url, onOpen, onClose, onPong, pre) {
-      var r = pre && !pre.adopted ? pre : makeSocket(url);
+    open: function (url, onOpen, onClose, onPong, pre, shared) {
+      var r = pre && !pre.adopted ? pre : makeSocket(url, shared);
       r.adopted = true;
       if (S.pre === r) S.pre = null;
       r.open = onOpen; r.close = onClose;
@@ -291,6 +708,12 @@
     live: function (r) {
       if (S.ws !== r.ws) return;
       S.recv = true; S.live = true;
+      var g = r.shared;
+      if (g && G === g && g.sock === r) { // leading: the followers' socket is open now
+        g.open = true;
+        post(g, { t: "open", info: info(g) });
+        relay();
+      }
       var early = S.early;
       S.early = [];
       for (var i = 0; i < early.length; i++) dispatch(early[i]);
@@ -303,6 +726,7 @@
     unsent: function (r) {
       var out = [];
       if (S.ws !== r.ws) return out;
+      if (r.standin) return r.ws._unsent();
       var left = r.ws.bufferedAmount;
       for (var i = S.unacked.length - 1; i >= 0 && left > 0; i--) {
         var s = S.unacked[i];
@@ -322,7 +746,13 @@
       S.maxBytes = maxBytes;
     },
     emit: function (name, payload) {
-      if (name === "close") { hook("onclose"); return; }
+      if (G && (name === "EVT_CONNECTION_CLOSED" || name === "EVT_CONNECTION_LOST" || name === "EVT_UNUSABLE_TOKEN")) leaveGroup(G);
+      if (name === "close") {
+        hook("onclose");
+        // a client that stopped without an event (reconnection off) leaves too
+        if (G) later_(function () { if (G && impl && impl.state() === "closed") leaveGroup(G); });
+        return;
+      }
       publish(name, payload);
       if (name === "EVT_CONNECTED" || name === "EVT_RECONNECTED") hook("onopen");
     },
@@ -408,6 +838,7 @@
     },
     close: function () {
       if (!initCalled) throw new Error(NO_INIT_CLOSE);
+      if (G) G.leaving = true; // this tab is done: the lead moves, the socket stays for the others
       if (!impl) {
         // As KissJS: the socket starts closing now (kiss.session.reset()
         // reads its readyState); Go sees the close when it adopts it.
@@ -435,7 +866,13 @@
     send: api.send,
     close: api.close,
     reconnect: api.reconnect,
-    stats: function () { return impl ? impl.stats() : undefined; },
+    stats: function () {
+      if (!impl) return undefined;
+      var st = impl.stats(), g = G;
+      st.shared = g ? { role: g.role === "leader" ? "leader" : "follower", tabs: g.role === "leader" ? g.nf + 1 : undefined,
+        relayedIn: g.relayedIn, relayedOut: g.relayedOut, takeovers: g.takeovers } : null;
+      return st;
+    },
     on: function (event, fn) {
       if (typeof fn !== "function") throw new TypeError("kiss.websocket.on: the listener must be a function");
       (subs[event] || (subs[event] = [])).push(fn);

@@ -53,7 +53,12 @@ async function main(): Promise<void> {
     const clean: boolean = s.lastCloseClean;
     const st: KissWebsocketState = s.state;
     console.log(n, why, clean, st);
+    if (s.shared) {
+      const lead: boolean = s.shared.role === "leader";
+      console.log(lead, s.shared.tabs, s.shared.relayedIn + s.shared.relayedOut + s.shared.takeovers);
+    }
   }
+  void kiss.websocket.init({ shared: true });
 
   // The browser socket of the moment.
   const c = kiss.websocket.connection;

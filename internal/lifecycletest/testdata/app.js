@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var T = (window.T = { events: [], pongs: 0 });
-  function log(name, detail) { T.events.push({ name: name, at: performance.now(), detail: detail }); }
+  function log(name, detail) { T.events.push({ name: name, at: performance.now(), epoch: performance.timeOrigin + performance.now(), detail: detail }); }
   window.addEventListener("pageshow", function (e) { log("pageshow", e.persisted); });
   window.addEventListener("pagehide", function (e) { log("pagehide", e.persisted); });
   document.addEventListener("freeze", function () { log("freeze"); });
@@ -16,7 +16,7 @@
     "EVT_CONNECTION_CLOSED", "EVT_UNUSABLE_TOKEN", "EVT_SERVER_GONE"].forEach(function (n) {
     kiss.pubsub.subscribe(n, function () { log(n); });
   });
-  kiss.pubsub.subscribe("*", function (d) { if (d && typeof d.channel === "string") log("msg:" + d.channel); });
+  kiss.pubsub.subscribe("*", function (d) { if (d && typeof d.channel === "string") log("msg:" + d.channel, d.n); });
   // Timer gaps, to see how the browser throttles this tab.
   T.gaps = [];
   var last = performance.now();

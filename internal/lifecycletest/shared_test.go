@@ -1,0 +1,300 @@
+//go:build !js
+
+package lifecycletest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// Shared mode in tabs of one browser profile: DevTools protocol targets of
+// one headless Chromium, each a page of the same origin with
+// init({shared: true}).
+
+// tab is one page of the shared group.
+type tab struct {
+	name   string
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// sharedPage logs user in once (every tab of a profile has the same token)
+// and returns the page URL whose init asks for shared mode with cfg.
+func (e *env) sharedPage(t *testing.T, user string, cfg map[string]any) string {
+	t.Helper()
+	cfg["shared"] = true
+	return e.pageURL(t, "", user, cfg)
+}
+
+// openTab opens one more tab of the browser on pageURL, connected.
+func openTab(t *testing.T, browser context.Context, name, pageURL string) *tab {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	tb := &tab{name: name, ctx: ctx, cancel: cancel}
+	t.Cleanup(cancel)
+	run(t, ctx, "open "+name, page.Enable(), chromedp.Navigate(pageURL))
+	waitTrue(t, ctx, hasEvent("EVT_CONNECTED", 1), 15*time.Second)
+	return tb
+}
+
+// serverState is the part of /test/state these tests read.
+type serverState struct {
+	Open     int
+	TooMany  int
+	Upgrades int
+	Received []string
+}
+
+func (e *env) state(t *testing.T, user string) serverState {
+	t.Helper()
+	var s serverState
+	if err := json.Unmarshal([]byte(e.control(t, "GET", "/test/state", url.Values{"user": {user}})), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// role is the tab's part in its group: "leader" or "follower".
+func role(t *testing.T, tb *tab) string {
+	t.Helper()
+	var r string
+	eval(t, tb.ctx, `(function () { var s = kiss.websocket.stats(); return s && s.shared ? s.shared.role : "none"; })()`, &r)
+	return r
+}
+
+// settled waits until every tab is open, exactly one leads, and the server
+// holds exactly one socket of user; it returns the leader.
+func settled(t *testing.T, e *env, user string, tabs []*tab, within time.Duration) *tab {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		var leaders []*tab
+		open := 0
+		for _, tb := range tabs {
+			var st string
+			eval(t, tb.ctx, `kiss.websocket.state`, &st)
+			if st == "open" {
+				open++
+			}
+			if role(t, tb) == "leader" {
+				leaders = append(leaders, tb)
+			}
+		}
+		s := e.state(t, user)
+		if open == len(tabs) && len(leaders) == 1 && s.Open == 1 {
+			return leaders[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not settled within %v: %d of %d tabs open, %d leaders, %d server sockets", within, open, len(tabs), len(leaders), s.Open)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// numbered returns the n of each msg:channel event in tb, in order.
+func numbered(t *testing.T, tb *tab, channel string) []int {
+	t.Helper()
+	var out []int
+	for _, ev := range events(t, tb.ctx) {
+		if ev.Name == "msg:"+channel {
+			n, _ := ev.Detail.(float64)
+			out = append(out, int(n))
+		}
+	}
+	return out
+}
+
+// inOrder fails unless got is 1..n (or 0..n-1 with from 0), once each.
+func inOrder(t *testing.T, what string, got []int, from, n int) {
+	t.Helper()
+	ok := len(got) == n
+	for i := 0; ok && i < n; i++ {
+		ok = got[i] == from+i
+	}
+	if !ok {
+		t.Fatalf("%s: got %v, want %d..%d once each, in order", what, got, from, from+n-1)
+	}
+}
+
+// sendAll has each tab send n messages on its own channel.
+func sendAll(t *testing.T, tabs []*tab, n int, prefix string) {
+	t.Helper()
+	for _, tb := range tabs {
+		var ok bool
+		eval(t, tb.ctx, fmt.Sprintf(`(function () { for (var k = 0; k < %d; k++) kiss.websocket.send({channel: %q, n: k}); return true; })()`,
+			n, prefix+tb.name), &ok)
+	}
+}
+
+// serverGot returns, by channel, the n of each message the server received.
+func serverGot(t *testing.T, e *env, user string) map[string][]int {
+	t.Helper()
+	got := map[string][]int{}
+	for _, r := range e.state(t, user).Received {
+		var m struct {
+			Channel string
+			N       int
+		}
+		if json.Unmarshal([]byte(r), &m) == nil {
+			got[m.Channel] = append(got[m.Channel], m.N)
+		}
+	}
+	return got
+}
+
+// waitServerGot waits until the server has n messages on each tab's channel.
+func waitServerGot(t *testing.T, e *env, user string, tabs []*tab, n int, prefix string) map[string][]int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := serverGot(t, e, user)
+		done := true
+		for _, tb := range tabs {
+			done = done && len(got[prefix+tb.name]) >= n
+		}
+		if done || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func newUser(prefix string) string {
+	return prefix + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+}
+
+// limitSockets makes the dev server answer a user's socket beyond n with
+// 4002, until the returned function lifts the limit (deferred: the dev
+// server may be shared, and a cleanup could no longer call it).
+func limitSockets(t *testing.T, e *env, n int) func() {
+	t.Helper()
+	e.control(t, "POST", "/test/limit", url.Values{"sockets": {strconv.Itoa(n)}})
+	return func() { e.control(t, "POST", "/test/limit", url.Values{"sockets": {"0"}}) }
+}
+
+// Five tabs, one socket: under a limit of one socket per user, nothing is
+// refused with 4002; a push reaches every tab once; every tab's sends reach
+// the server once and in order.
+func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
+	e := newEnv(t)
+	defer limitSockets(t, e, 1)()
+	browser := browser(t)
+	user := newUser("shared")
+	pageURL := e.sharedPage(t, user, map[string]any{})
+	var tabs []*tab
+	for i := range 5 {
+		tabs = append(tabs, openTab(t, browser, "t"+strconv.Itoa(i), pageURL))
+	}
+	leader := settled(t, e, user, tabs, 15*time.Second)
+	t.Logf("leader %s; %d upgrades for 5 tabs (the lead moves to the visible tab)", leader.name, e.state(t, user).Upgrades)
+
+	e.control(t, "POST", "/test/push", url.Values{"user": {user}, "n": {"20"}, "channel": {"push"}})
+	e.control(t, "POST", "/test/push", url.Values{"user": {user}, "n": {"1"}, "channel": {"end"}})
+	for _, tb := range tabs {
+		waitTrue(t, tb.ctx, hasEvent("msg:end", 1), 10*time.Second)
+		inOrder(t, tb.name+": pushed", numbered(t, tb, "push"), 1, 20)
+	}
+
+	sendAll(t, tabs, 20, "from-")
+	got := waitServerGot(t, e, user, tabs, 20, "from-")
+	for _, tb := range tabs {
+		inOrder(t, "server, from "+tb.name, got["from-"+tb.name], 0, 20)
+	}
+	// The server echoes each to the user's one socket: every tab sees all.
+	for _, tb := range tabs {
+		last := tabs[len(tabs)-1]
+		waitTrue(t, tb.ctx, fmt.Sprintf(`T.events.filter(function (e) { return e.name === "msg:from-%s" && e.detail === 19; }).length === 1`, last.name), 10*time.Second)
+		for _, from := range tabs {
+			inOrder(t, tb.name+": echo of "+from.name, numbered(t, tb, "from-"+from.name), 0, 20)
+		}
+	}
+	if s := e.state(t, user); s.TooMany != 0 || s.Open != 1 {
+		t.Fatalf("server: %d sockets open, %d refused with 4002; want 1 and 0", s.Open, s.TooMany)
+	}
+}
+
+// Closing the leading tab, then freezing the next leader: each time another
+// tab leads, open again within one second plus a handshake, and what the
+// followers sent across the handover reaches the server once, in order.
+func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
+	e := newEnv(t)
+	defer limitSockets(t, e, 1)()
+	browser := browser(t)
+	user := newUser("handover")
+	pageURL := e.sharedPage(t, user, map[string]any{})
+	var tabs []*tab
+	for i := range 3 {
+		tabs = append(tabs, openTab(t, browser, "t"+strconv.Itoa(i), pageURL))
+	}
+	leader := settled(t, e, user, tabs, 15*time.Second)
+	const bound = time.Second + 500*time.Millisecond // one second plus a loopback handshake, with room for a loaded machine
+
+	rest := without(tabs, leader)
+	before := map[*tab]int{}
+	for _, tb := range rest {
+		before[tb] = count(events(t, tb.ctx), "EVT_RECONNECTED") // the lead moved to each new tab
+	}
+	gone := time.Now()
+	leader.cancel() // closes the tab
+	for _, tb := range rest {
+		waitTrue(t, tb.ctx, hasEvent("EVT_RECONNECTED", before[tb]+1), 10*time.Second)
+		back := nthEpoch(t, tb, "EVT_RECONNECTED", before[tb])
+		if d := back.Sub(gone); d > bound {
+			t.Errorf("%s: open again %v after the leader closed, want within %v", tb.name, d, bound)
+		} else {
+			t.Logf("%s: open again %v after the leader closed", tb.name, d.Round(time.Millisecond))
+		}
+	}
+	leader = settled(t, e, user, rest, 10*time.Second)
+
+	follower := without(rest, leader)[0]
+	n := count(events(t, follower.ctx), "EVT_RECONNECTED")
+	frozen := time.Now()
+	run(t, leader.ctx, "freeze the leader", page.SetWebLifecycleState(page.SetWebLifecycleStateStateFrozen))
+	sendAll(t, []*tab{follower}, 10, "while-frozen-")
+	waitTrue(t, follower.ctx, hasEvent("EVT_RECONNECTED", n+1), 10*time.Second)
+	if d := nthEpoch(t, follower, "EVT_RECONNECTED", n).Sub(frozen); d > bound {
+		t.Errorf("open again %v after the leader froze, want within %v", d, bound)
+	} else {
+		t.Logf("open again %v after the leader froze", d.Round(time.Millisecond))
+	}
+	if r := role(t, follower); r != "leader" {
+		t.Fatalf("the tab left leads? role %q", r)
+	}
+	got := waitServerGot(t, e, user, []*tab{follower}, 10, "while-frozen-")
+	inOrder(t, "sent while the leader froze", got["while-frozen-"+follower.name], 0, 10)
+
+	run(t, leader.ctx, "resume", page.SetWebLifecycleState(page.SetWebLifecycleStateStateActive))
+	settled(t, e, user, rest, 10*time.Second)
+	if s := e.state(t, user); s.TooMany != 0 {
+		t.Fatalf("%d sockets refused with 4002", s.TooMany)
+	}
+}
+
+func without(tabs []*tab, x *tab) []*tab {
+	var out []*tab
+	for _, tb := range tabs {
+		if tb != x {
+			out = append(out, tb)
+		}
+	}
+	return out
+}
+
+// nthEpoch reads the wall-clock time of the event named name number i
+// (from 0) in tb.
+func nthEpoch(t *testing.T, tb *tab, name string, i int) time.Time {
+	t.Helper()
+	var ms float64
+	eval(t, tb.ctx, fmt.Sprintf(`T.events.filter(function (e) { return e.name === %q; })[%d].epoch`, name, i), &ms)
+	return time.UnixMilli(int64(ms))
+}
