@@ -94,7 +94,7 @@
   }
 
   function dispatch(ev) {
-    if (S.relay) { G.bc.postMessage(ev.data); G.relayedIn++; } // leading: the same text to every other tab
+    if (S.relay) { G.data.postMessage(ev.data); G.relayedIn++; } // leading: the same text to every other tab
     var v;
     try { v = JSON.parse(ev.data); } catch (e) {
       S.dropped++;
@@ -285,14 +285,17 @@
   // to its client a StandIn is a socket, and a move of the socket is a close
   // with HANDOVER, which reconnects at once.
   //
-  // On the channel a server frame is its text, as is; control messages are
-  // objects {t, from, ...}: lead, bye (the leader resigns, next: who takes
+  // Three kinds of channel. The group's (NAME) carries control messages,
+  // objects {t, from, ...}: lead, bye (the leader resigns; next: who takes
   // over), join/hello (a StandIn asks, the leader answers with its socket's
-  // state), open/close (of the leader's socket), send/ack (a follower's
-  // frame, acknowledged once written to the socket), ping/pong (a follower's
-  // heartbeat, answered by the leader itself), part (a StandIn ended), vis
+  // state), open/close (of the leader's socket), part (a StandIn ended), vis
   // (a tab's visibility), want (a visible tab asks a hidden leader for the
-  // lead).
+  // lead). Each leader's own (NAME/LEADER) carries server frames, as text,
+  // and its ack (a follower's frames written to the socket) and pong (to a
+  // follower's heartbeat, answered by the leader itself): a StandIn listens
+  // to its leader's only, so a leader that lost the lead unseen reaches no
+  // one. Each leader's inbox (NAME/LEADER/in) gets the followers' send and
+  // ping; only that leader listens to it.
   var HANDOVER = 4900;
   var sharedAttr = !!(script && script.hasAttribute("data-shared"));
   var canShare = typeof BroadcastChannel === "function" && typeof navigator === "object" &&
@@ -370,13 +373,60 @@
   function lead(g, release) {
     g.role = "leader"; g.release = release; g.abort = null;
     g.leader = tab; g.followers = {}; g.nf = 0; g.takeovers++;
+    openLeaderChannels(g);
     post(g, { t: "lead", key: g.key, hidden: document.hidden });
     if (g.standin) moveStandIn(g.standin); // Go reconnects: to this tab's own socket
+  }
+
+  function openLeaderChannels(g) {
+    if (g.data) return;
+    g.data = new BroadcastChannel(g.name + "/" + tab);
+    g.inbox = new BroadcastChannel(g.name + "/" + tab + "/in");
+    g.inbox.onmessage = function (ev) { onInbox(g, ev.data); };
+  }
+
+  function closeLeaderChannels(g) {
+    if (!g.data) return;
+    g.data.close(); g.inbox.close();
+    g.data = null; g.inbox = null; g.stale = null; g.verifying = false;
+  }
+
+  function onInbox(g, m) {
+    if (!m || G !== g || g.role !== "leader") return;
+    if (m.t === "ping") { g.data.postMessage({ t: "pong", to: m.from }); return; }
+    if (m.t !== "send") return;
+    // A frame that waited over a second was sent while this tab was stuck:
+    // another tab may have taken the lead since and been given it. Write it
+    // only once the lock manager, answering in order, has told this tab
+    // whether it still leads (a steal's rejection comes first).
+    if (g.verifying || Date.now() - m.at > 1000) {
+      (g.stale || (g.stale = [])).push(m);
+      if (!g.verifying) {
+        g.verifying = true;
+        var done = function () {
+          var q = g.stale || [];
+          g.stale = null; g.verifying = false;
+          if (G === g && g.role === "leader" && g.held) for (var i = 0; i < q.length; i++) write(g, q[i]);
+        };
+        navigator.locks.query().then(done, done);
+      }
+      return;
+    }
+    write(g, m);
+  }
+
+  function write(g, m) {
+    var sock = g.sock && g.sock.ws;
+    if (!g.open || !S.live || S.ws !== sock || sock.readyState !== 1) return; // not acked: resent
+    track(sock, m.data);
+    g.relayedOut++;
+    ack(g, m.from, m.seq);
   }
 
   // lostLead: another tab stole the lock (this one was frozen or busy).
   function lostLead(g) {
     g.held = 0; g.release = null;
+    closeLeaderChannels(g);
     if (g.role === "leader" || g.role === "yielding") {
       g.role = "follower";
       dropReal(g, null);
@@ -395,8 +445,8 @@
     if (then) r.ws.addEventListener("close", function () { then(); });
     var cb = r.close;
     r.moved = true;
+    try { r.ws.close(1000, "HANDOVER"); } catch (e) { /* closing */ } // first: the server reads why
     if (cb && !r.closed && !quiet) cb({ code: HANDOVER, reason: "HANDOVER", wasClean: true });
-    try { r.ws.close(1000, "HANDOVER"); } catch (e) { /* closing */ }
   }
 
   // yieldTo hands the lead to the visible tab v: this tab's socket closes,
@@ -421,6 +471,7 @@
     if (g.role !== "leader" && g.role !== "yielding") return;
     g.role = "follower"; // first: Go reconnects from inside dropReal, to a StandIn
     dropReal(g, null, quiet);
+    closeLeaderChannels(g);
     post(g, { t: "bye", next: null }); // the lock picks the next leader
     var release = g.release;
     g.held = 0; g.release = null;
@@ -451,7 +502,7 @@
   // relay turns the per-frame copy to the other tabs on or off.
   function relay() {
     var g = G;
-    S.relay = !!(g && g.role === "leader" && g.open && g.nf > 0);
+    S.relay = !!(g && g.role === "leader" && g.open && g.nf > 0 && g.data);
   }
 
   function leaderClosed(g, r) {
@@ -464,10 +515,6 @@
 
   function onGroup(g, ev) {
     var m = ev.data, s = g.standin;
-    if (typeof m === "string") { // a server frame, relayed
-      if (s && s.readyState === 1) s._frame(ev);
-      return;
-    }
     if (!m || typeof m !== "object" || G !== g) return;
     var leading = g.role === "leader";
     switch (m.t) {
@@ -478,17 +525,6 @@
         relay();
         post(g, { t: "hello", to: m.from, key: g.key, open: g.open, hidden: document.hidden, info: info(g) });
         if (document.hidden && !m.hidden) yieldTo(g, m.from);
-        return;
-      case "send":
-        if (!leading || m.to !== tab) return;
-        var sock = g.sock && g.sock.ws;
-        if (!g.open || !S.live || S.ws !== sock || sock.readyState !== 1) return; // not acked: resent
-        track(sock, m.data);
-        g.relayedOut++;
-        ack(g, m.from, m.seq);
-        return;
-      case "ping":
-        if (leading && m.to === tab) post(g, { t: "pong", to: m.from });
         return;
       case "part":
         if (g.followers[m.from]) { delete g.followers[m.from]; g.nf--; relay(); }
@@ -525,12 +561,6 @@
         if (s && s._leader === m.from) moveStandIn(s);
         if (m.next === tab && g.role === "follower") request(g, true);
         return;
-      case "ack":
-        if (m.to === tab && s && s._leader === m.from) s._ack(m.seq);
-        return;
-      case "pong":
-        if (m.to === tab && s && s._leader === m.from && s.readyState === 1) s._frame({ data: "pong" });
-        return;
     }
   }
 
@@ -547,7 +577,7 @@
       setTimeout(function () {
         var a = acks;
         acks = null;
-        for (var id in a) post(g, { t: "ack", to: id, seq: a[id] });
+        if (g.data) for (var id in a) g.data.postMessage({ t: "ack", to: id, seq: a[id] });
       }, 0);
     }
     acks[to] = seq;
@@ -601,7 +631,7 @@
       this.readyState = 0;
       this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
       this._g = g; this._leader = null; this._seq = 0; this._pending = []; this._bytes = 0;
-      this._n = {}; this._timer = 0;
+      this._n = {}; this._timer = 0; this._watch = 0; this._dc = null; this._in = null;
       g.standin = this;
       this._join();
     }
@@ -614,11 +644,27 @@
       if (this.readyState === 0) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
       if (this.readyState !== 1) return;
       data = String(data);
-      if (data === "ping") { post(this._g, { t: "ping", to: this._leader }); return; }
+      this._expect();
+      if (data === "ping") { this._in.postMessage({ t: "ping", from: tab }); return; }
       var seq = ++this._seq;
       this._pending.push({ seq: seq, data: data });
       this._bytes += utf8Length(data);
-      post(this._g, { t: "send", to: this._leader, seq: seq, data: data });
+      this._in.postMessage({ t: "send", from: tab, seq: seq, data: data, at: Date.now() });
+    }
+    // _expect watches for the leader's answer: none within 2 s means it is
+    // stuck (frozen unseen, or busy), and this tab takes the lock over.
+    _expect() {
+      if (this._watch) return;
+      var self = this, g = this._g;
+      this._watch = setTimeout(function () {
+        self._watch = 0;
+        if (self.readyState === 1 && self._leader && G === g && g.role === "follower") request(g, true);
+      }, 2000);
+    }
+    _heard() {
+      clearTimeout(this._watch);
+      this._watch = 0;
+      if (this._pending.length) this._expect();
     }
     close(code, reason) {
       if (this.readyState >= 2) return;
@@ -641,7 +687,14 @@
       }, 1000 + Math.random() * 500);
     }
     _bind(leader, inf) {
-      this._leader = leader;
+      if (this._leader !== leader) {
+        this._unbind();
+        this._leader = leader;
+        var self = this, name = this._g.name + "/" + leader;
+        this._dc = new BroadcastChannel(name);
+        this._dc.onmessage = function (ev) { self._data(ev); };
+        this._in = new BroadcastChannel(name + "/in");
+      }
       clearTimeout(this._timer);
       if (inf) { this.url = inf.url; this.protocol = inf.protocol; this.extensions = inf.extensions; }
     }
@@ -650,14 +703,35 @@
       this.readyState = 1;
       this._fire("open", new Event("open"));
     }
+    _unbind() {
+      if (this._dc) { this._dc.close(); this._in.close(); }
+      this._dc = null; this._in = null;
+      clearTimeout(this._watch);
+      this._watch = 0;
+    }
+    // _data is the leader's channel: server frames (text) and answers to this tab.
+    _data(ev) {
+      var m = ev.data;
+      if (typeof m === "string") {
+        if (this.readyState !== 1) return;
+        if (this._watch) this._heard();
+        this._frame(ev);
+        return;
+      }
+      if (!m || m.to !== tab) return;
+      if (m.t === "ack") {
+        var p = this._pending;
+        while (p.length && p[0].seq <= m.seq) this._bytes -= utf8Length(p.shift().data);
+        this._heard();
+      } else if (m.t === "pong" && this.readyState === 1) {
+        this._heard();
+        this._frame({ data: "pong" });
+      }
+    }
     _frame(ev) {
       this._g.relayedIn++;
       if (this.onmessage) this.onmessage(ev);
       if (this._n.message) this.dispatchEvent(new MessageEvent("message", { data: ev.data }));
-    }
-    _ack(seq) {
-      var p = this._pending;
-      while (p.length && p[0].seq <= seq) this._bytes -= utf8Length(p.shift().data);
     }
     _unsent() {
       var out = [];
@@ -668,6 +742,7 @@
       if (this.readyState === 3) return;
       this.readyState = 3;
       clearTimeout(this._timer);
+      this._unbind();
       var g = this._g;
       if (g.standin === this) g.standin = null;
       if (this._leader && code !== HANDOVER) post(g, { t: "part" });

@@ -196,6 +196,15 @@ func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
 	}
 	leader := settled(t, e, user, tabs, 15*time.Second)
 	t.Logf("leader %s; %d upgrades for 5 tabs (the lead moves to the visible tab)", leader.name, e.state(t, user).Upgrades)
+	// Each new tab comes to the front and hides the others: the lead follows
+	// the visible one, so a throttled tab never runs the shared heartbeat.
+	if v := visibility(t, leader); v != "visible" {
+		for _, tb := range tabs {
+			if visibility(t, tb) == "visible" {
+				t.Fatalf("the leader %s is %s while %s is visible", leader.name, v, tb.name)
+			}
+		}
+	}
 
 	e.control(t, "POST", "/test/push", url.Values{"user": {user}, "n": {"20"}, "channel": {"push"}})
 	e.control(t, "POST", "/test/push", url.Values{"user": {user}, "n": {"1"}, "channel": {"end"}})
@@ -278,6 +287,102 @@ func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
 	if s := e.state(t, user); s.TooMany != 0 {
 		t.Fatalf("%d sockets refused with 4002", s.TooMany)
 	}
+}
+
+func visibility(t *testing.T, tb *tab) string {
+	t.Helper()
+	var v string
+	eval(t, tb.ctx, `document.visibilityState`, &v)
+	return v
+}
+
+// A leader going into the back/forward cache gives the lead up first (a held
+// lock would keep the page out of the cache): the other tab leads, and the
+// page comes back from the cache as a follower.
+func TestSharedLeaderIntoTheBackForwardCache(t *testing.T) {
+	e := newEnv(t)
+	defer limitSockets(t, e, 1)()
+	browser := browser(t)
+	user := newUser("shared-bfcache")
+	pageURL := e.sharedPage(t, user, map[string]any{})
+	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
+	leader := settled(t, e, user, tabs, 15*time.Second)
+	other := without(tabs, leader)[0]
+	notUsed := make(chan []string, 4)
+	restored := make(chan struct{}, 4)
+	chromedp.ListenTarget(leader.ctx, func(ev any) {
+		if nav, ok := ev.(*page.EventFrameNavigated); ok && nav.Type == page.NavigationTypeBackForwardCacheRestore {
+			restored <- struct{}{}
+		}
+		if nu, ok := ev.(*page.EventBackForwardCacheNotUsed); ok {
+			var why []string
+			for _, r := range nu.NotRestoredExplanations {
+				why = append(why, string(r.Type)+": "+string(r.Reason))
+			}
+			notUsed <- why
+		}
+	})
+	n := count(events(t, other.ctx), "EVT_RECONNECTED")
+	var ignored any
+	eval(t, leader.ctx, `location.href = "/other.html"; 1`, &ignored)
+	waitTrue(t, other.ctx, hasEvent("EVT_RECONNECTED", n+1), 10*time.Second)
+	if r := role(t, other); r != "leader" {
+		t.Fatalf("the tab left is %s", r)
+	}
+	waitTrue(t, leader.ctx, `location.pathname === "/other.html" && document.readyState === "complete"`, 10*time.Second)
+	run(t, leader.ctx, "back", chromedp.ActionFunc(func(ctx context.Context) error {
+		cur, entries, err := page.GetNavigationHistory().Do(ctx)
+		if err != nil {
+			return err
+		}
+		return page.NavigateToHistoryEntry(entries[cur-1].ID).Do(ctx)
+	}))
+	waitTrue(t, leader.ctx, `location.pathname === "/page.html" && typeof T !== "undefined"`, 10*time.Second)
+	select {
+	case why := <-notUsed:
+		t.Fatalf("not restored from the back/forward cache: %v", why)
+	case <-restored:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no frameNavigated of type BackForwardCacheRestore")
+	}
+	settled(t, e, user, tabs, 10*time.Second)
+	if s := e.state(t, user); s.TooMany != 0 {
+		t.Fatalf("%d sockets refused with 4002", s.TooMany)
+	}
+}
+
+// A leader stuck in a long task (no freeze event, its socket alive) does not
+// starve the others: a follower whose frames go unacknowledged for 2 s takes
+// the lock over and resends them; the stuck tab, running again, writes none
+// of them (they waited over a second: it asks the lock manager first and
+// learns it lost the lead) and follows.
+func TestSharedStuckLeaderIsTakenOver(t *testing.T) {
+	e := newEnv(t)
+	browser := browser(t)
+	user := newUser("shared-stuck")
+	pageURL := e.sharedPage(t, user, map[string]any{})
+	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
+	leader := settled(t, e, user, tabs, 15*time.Second)
+	other := without(tabs, leader)[0]
+	var ignored any
+	eval(t, other.ctx, `T.stuck = new Promise(function (ok) { new BroadcastChannel("stuck").onmessage = function () { ok(true); }; }); 1`, &ignored)
+	eval(t, leader.ctx, `setTimeout(function () {
+		new BroadcastChannel("stuck").postMessage(1);
+		var end = Date.now() + 5000;
+		while (Date.now() < end) {}
+	}, 0); 1`, &ignored)
+	eval(t, other.ctx, `T.stuck`, &ignored) // the long task has begun
+	stuck := time.Now()
+	sendAll(t, []*tab{other}, 10, "while-stuck-")
+	waitTrue(t, other.ctx, `kiss.websocket.stats().shared.role === "leader"`, 10*time.Second)
+	t.Logf("%s took the lead %v after the leader got stuck", other.name, time.Since(stuck).Round(time.Millisecond))
+	got := waitServerGot(t, e, user, []*tab{other}, 10, "while-stuck-")
+	inOrder(t, "sent while the leader was stuck", got["while-stuck-"+other.name], 0, 10)
+	settled(t, e, user, tabs, 15*time.Second)
+	// A sentinel through the new leader: anything the stuck tab wrote late is in by now.
+	eval(t, other.ctx, `kiss.websocket.send({channel: "sentinel", n: 0}); 1`, &ignored)
+	waitTrue(t, other.ctx, hasEvent("msg:sentinel", 1), 5*time.Second)
+	inOrder(t, "after the stuck tab ran again", serverGot(t, e, user)["while-stuck-"+other.name], 0, 10)
 }
 
 func without(tabs []*tab, x *tab) []*tab {
