@@ -58,8 +58,17 @@ func newEnv(t *testing.T) *env {
 			w.Header().Set("Content-Security-Policy", csp)
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, `<!doctype html><meta charset=utf-8><title>life cycle</title>`+
+		before := ""
+		if r.URL.Query().Get("nolocks") != "" {
+			before = `<script src="/nolocks.js"></script>`
+		}
+		fmt.Fprint(w, `<!doctype html><meta charset=utf-8><title>life cycle</title>`+before+
 			`<script src="/kiss.js"></script><script src="/kiss-websocket.js"></script><script src="/app.js"></script>`)
+	})
+	// A browser without Web Locks, for shared mode's fallback.
+	mux.HandleFunc("/nolocks.js", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		fmt.Fprint(w, `Object.defineProperty(Navigator.prototype, "locks", { get: function () { return undefined; }, configurable: true });`)
 	})
 	mux.HandleFunc("/other.html", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

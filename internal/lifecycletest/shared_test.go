@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"testing"
 	"time"
@@ -383,6 +384,30 @@ func TestSharedStuckLeaderIsTakenOver(t *testing.T) {
 	eval(t, other.ctx, `kiss.websocket.send({channel: "sentinel", n: 0}); 1`, &ignored)
 	waitTrue(t, other.ctx, hasEvent("msg:sentinel", 1), 5*time.Second)
 	inOrder(t, "after the stuck tab ran again", serverGot(t, e, user)["while-stuck-"+other.name], 0, 10)
+}
+
+// Without Web Locks (or BroadcastChannel) each tab keeps its own socket, as
+// without shared mode, and says so once in the console.
+func TestSharedFallsBackToOneSocketPerTab(t *testing.T) {
+	e := newEnv(t)
+	browser := browser(t)
+	user := newUser("shared-fallback")
+	pageURL := e.sharedPage(t, user, map[string]any{}) + "&nolocks=1"
+	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
+	for _, tb := range tabs {
+		var got struct {
+			Shared any
+			Notes  []string
+			WS     bool
+		}
+		eval(t, tb.ctx, `({shared: kiss.websocket.stats().shared, notes: T.notes, ws: kiss.websocket.connection instanceof WebSocket})`, &got)
+		if got.Shared != nil || !got.WS || len(got.Notes) != 1 || !strings.Contains(got.Notes[0], "shared mode needs Web Locks") {
+			t.Fatalf("%s: %+v, want its own WebSocket, no shared stats and one note", tb.name, got)
+		}
+	}
+	if s := e.state(t, user); s.Open != 2 {
+		t.Fatalf("%d sockets open for two tabs, want one each", s.Open)
+	}
 }
 
 func without(tabs []*tab, x *tab) []*tab {

@@ -5,7 +5,9 @@
 // it passes on at once, as a KissJS app does at startup.
 (function () {
   "use strict";
-  var T = (window.T = { events: [], pongs: 0 });
+  var T = (window.T = { events: [], pongs: 0, notes: [] });
+  var info = console.info;
+  console.info = function (msg) { T.notes.push(String(msg)); return info.apply(console, arguments); };
   function log(name, detail) { T.events.push({ name: name, at: performance.now(), epoch: performance.timeOrigin + performance.now(), detail: detail }); }
   window.addEventListener("pageshow", function (e) { log("pageshow", e.persisted); });
   window.addEventListener("pagehide", function (e) { log("pagehide", e.persisted); });
