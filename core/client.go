@@ -617,6 +617,10 @@ func (c *Client) dead(gen uint64, probe bool) {
 // fixes: 1001 reconnects, the token is checked once per outage, and only an
 // explicit "unusable" answer stops.
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
+	if !h.opened && c.state != StateClosing && decide(ce.Code, ce.Reason) == actionHandover {
+		c.handoverLocked(h, ce) // the same attempt, in the tab that leads now: nothing to report
+		return
+	}
 	c.last = *ce
 	c.stopHeartbeatLocked()
 	c.conn, c.live = nil, false
@@ -723,6 +727,7 @@ func (c *Client) handoverLocked(h *connHandler, ce *CloseError) {
 		c.pending = nil
 		c.connectLocked()
 		c.pending, c.reconnecting = pending, reconnecting
+		c.attempts-- // counted once
 		return
 	}
 	c.attempt++

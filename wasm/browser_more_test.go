@@ -388,3 +388,26 @@ func TestVisibleReconnectsWithTheTokenOfNow(t *testing.T) {
 		t.Fatalf("%s's upgrades: %d, want only the first socket", p.user, s.Upgrades)
 	}
 }
+
+// Alone in shared mode, a tab leads its own socket. Its first socket is a
+// stand-in until the lock is granted (a few ms); that move is the same
+// attempt and nothing the page sees: no onclose, no close code, one attempt.
+func TestSharedAloneLeadsWithoutAVisibleHandover(t *testing.T) {
+	p := newPage(t, pageOpts{kissjs: true})
+	v, err := p.await(`kiss.websocket.init({shared: true, heartbeat: {enabled: false}, onclose: function () { T.closes = (T.closes || 0) + 1; }})`)
+	if err != nil || !v.Equal(trueValue()) {
+		t.Fatalf("init: %v %v", v, err)
+	}
+	got := p.eval(`JSON.stringify({closes: T.closes || 0, code: kiss.websocket.stats().lastCloseCode,
+		attempts: kiss.websocket.stats().attempts, role: kiss.websocket.stats().shared.role,
+		socket: kiss.websocket.connection instanceof WebSocket})`).String()
+	if got != `{"closes":0,"code":0,"attempts":1,"role":"leader","socket":true}` {
+		t.Fatalf("after init: %s", got)
+	}
+	if evs := p.events(); len(evs) != 1 || evs[0] != "EVT_CONNECTED" {
+		t.Fatalf("events %v, want EVT_CONNECTED alone", evs)
+	}
+	if _, err := p.await(`kiss.websocket.close()`); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -161,6 +161,10 @@
     set("s-bytes", bytes(s.bytesIn) + " / " + bytes(s.bytesOut));
     set("s-queued", s.queued + " (" + bytes(s.queuedBytes) + ")");
     set("s-dropped", s.dropped + " / " + s.refused);
+    var sh = s.shared;
+    set("s-shared", !sh ? "off: this tab has its own socket" : sh.role === "leader"
+      ? "this tab leads: it holds the socket for " + sh.tabs + (sh.tabs === 1 ? " tab" : " tabs")
+      : "this tab follows: its frames go through the leading tab");
   }
 
   // tick reads stats() and derives what no event reports: heartbeat frames
@@ -443,7 +447,8 @@
       if (!v || !v.conns) return;
       var n = v.conns.filter(function (c) { return c.open; }).length;
       ui.sockets.textContent = "Server: " + n + (n === 1 ? " open socket" : " open sockets") +
-        " for user dev (every tab of this browser is the same user).";
+        " for user dev (every tab of this browser is the same user" +
+        (ws.stats() && ws.stats().shared ? ", and in shared mode they share one socket: open a second tab" : "") + ").";
     }).catch(function () { /* the server may be restarting */ });
   }
 
@@ -557,7 +562,21 @@
     ui.alert.hidden = false;
   }
 
+  // login reuses this browser's session when it is still valid, as the
+  // tabs of a real app do: they share the token in localStorage, and so,
+  // in shared mode, one socket.
   function login() {
+    var saved = localStorage.getItem("session-token");
+    if (!saved) return freshLogin();
+    return fetch("/checkTokenValidity", { headers: { authorization: "Bearer " + saved }, cache: "no-store" })
+      .then(function (r) {
+        if (!r.ok) return freshLogin();
+        st.token = saved;
+        log("ctl", "signed in as dev with this browser's session (token in localStorage)");
+      }, freshLogin);
+  }
+
+  function freshLogin() {
     return fetch("/login", {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -183,6 +183,12 @@ func secondTab(t *testing.T, first context.Context, base string, errs *consoleEr
 		chromedp.Poll(`[...document.querySelectorAll("#channels .who-other")].some(e =>
 			e.textContent === "from tab `+id+`")`, &seen,
 			chromedp.WithPollingTimeout(3*time.Second), chromedp.WithPollingInterval(50*time.Millisecond)))
+	// Shared mode (data-shared on the loader's tag): two tabs, one socket.
+	var one bool
+	run(t, ctx, "see one server socket for two tabs",
+		chromedp.Poll(`document.getElementById("server-sockets").textContent.startsWith("Server: 1 open socket") &&
+			/this tab (leads|follows)/.test(document.getElementById("s-shared").textContent)`, &one,
+			chromedp.WithPollingTimeout(6*time.Second), chromedp.WithPollingInterval(100*time.Millisecond)))
 	if err := chromedp.Cancel(ctx); err != nil {
 		t.Errorf("close the second tab: %v", err)
 	}
