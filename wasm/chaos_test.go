@@ -115,10 +115,10 @@ func TestChaos(t *testing.T) {
 	// lost in flight at a socket's end (a gap right before a new socket).
 	accepted := ints(p.eval("T.accepted"))
 	perConn := serverSeqs(t, p.user)
-	delivered, inFlight, violations := judgeStream(accepted, perConn)
+	delivered, inFlight, violations := chaos.JudgeStream(accepted, perConn)
 	// Server -> client pushes: in order, once; missing ones were in flight.
 	got := ints(p.eval("T.pushes"))
-	pushIssues, pushMissing := judgePushes(pushed, got)
+	pushIssues, pushMissing := chaos.JudgePushes(pushed, got)
 	violations = append(violations, pushIssues...)
 	if funcs != 0 || listeners != 0 || goroutines > baseline {
 		violations = append(violations, fmt.Sprintf("after close(): %d js.Funcs, %d listeners, %d goroutines (baseline %d)", funcs, listeners, goroutines, baseline))
@@ -147,61 +147,6 @@ func TestChaos(t *testing.T) {
 	for _, v := range violations {
 		t.Error(v)
 	}
-}
-
-// judgeStream checks the client's numbered stream as the server received
-// it, socket by socket (in the order they opened).
-func judgeStream(accepted []int, perConn [][]int) (delivered, inFlight int, bad []string) {
-	index := make(map[int]int, len(accepted))
-	for i, s := range accepted {
-		index[s] = i
-	}
-	seen := map[int]bool{}
-	last := -1 // index in accepted of the last delivered message
-	for c, seqs := range perConn {
-		for j, s := range seqs {
-			i, ok := index[s]
-			switch {
-			case !ok:
-				bad = append(bad, fmt.Sprintf("seq %d delivered but never accepted", s))
-			case seen[s]:
-				bad = append(bad, fmt.Sprintf("seq %d delivered twice", s))
-			case i < last:
-				bad = append(bad, fmt.Sprintf("seq %d delivered after a later one", s))
-			case i > last+1 && j > 0:
-				// a gap inside one socket: those messages vanished silently
-				bad = append(bad, fmt.Sprintf("seqs %v missing in the middle of socket %d", accepted[last+1:i], c))
-			case i > last+1:
-				inFlight += i - last - 1 // lost at the end of the previous socket
-			}
-			seen[s] = true
-			delivered++
-			last = max(last, i)
-		}
-	}
-	if last != len(accepted)-1 {
-		bad = append(bad, fmt.Sprintf("%d accepted messages never delivered after the drain (first %d)", len(accepted)-1-last, accepted[last+1]))
-	}
-	return delivered, inFlight, bad
-}
-
-func judgePushes(pushed map[int]bool, got []int) (bad []string, missing int) {
-	prev, seen := 0, map[int]bool{}
-	for _, s := range got {
-		if seen[s] {
-			bad = append(bad, fmt.Sprintf("push %d delivered twice", s))
-		}
-		if s < prev {
-			bad = append(bad, fmt.Sprintf("push %d delivered after %d", s, prev))
-		}
-		seen[s], prev = true, s
-	}
-	for s := range pushed {
-		if !seen[s] {
-			missing++
-		}
-	}
-	return bad, missing
 }
 
 // applyFault runs f's steps (chaos.Fault.Steps, shared with the native run)

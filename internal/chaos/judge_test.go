@@ -1,0 +1,47 @@
+package chaos_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kissjs/kiss-websocket/internal/chaos"
+)
+
+func TestJudgeStream(t *testing.T) {
+	accepted := []int{0, 1, 2, 3, 4}
+	tests := []struct {
+		name     string
+		perConn  [][]int
+		inFlight int
+		bad      string // a word of the one violation, "" for none
+	}{
+		{"once, in order", [][]int{{0, 1}, {2, 3, 4}}, 0, ""},
+		{"lost in flight at a socket's end", [][]int{{0, 1}, {3, 4}}, 1, ""},
+		{"twice", [][]int{{0, 1, 2}, {2, 3, 4}}, 0, "twice"},
+		{"reordered", [][]int{{0, 2, 1, 3, 4}}, 0, "after a later one"},
+		{"lost inside a socket", [][]int{{0, 1, 3, 4}}, 0, "missing in the middle"},
+		{"never delivered", [][]int{{0, 1, 2}}, 0, "never delivered"},
+	}
+	for _, tt := range tests {
+		_, inFlight, bad := chaos.JudgeStream(accepted, tt.perConn)
+		if inFlight != tt.inFlight {
+			t.Errorf("%s: in flight %d, want %d", tt.name, inFlight, tt.inFlight)
+		}
+		if tt.bad == "" && len(bad) != 0 || tt.bad != "" && !strings.Contains(strings.Join(bad, "\n"), tt.bad) {
+			t.Errorf("%s: violations %q, want one about %q", tt.name, bad, tt.bad)
+		}
+	}
+}
+
+func TestJudgePushes(t *testing.T) {
+	pushed := map[int]bool{1: true, 2: true, 3: true}
+	if bad, missing := chaos.JudgePushes(pushed, []int{1, 3}); len(bad) != 0 || missing != 1 {
+		t.Errorf("one missing: %q, %d", bad, missing)
+	}
+	if bad, _ := chaos.JudgePushes(pushed, []int{1, 2, 2, 3}); len(bad) != 1 || !strings.Contains(bad[0], "twice") {
+		t.Errorf("a duplicate: %q", bad)
+	}
+	if bad, _ := chaos.JudgePushes(pushed, []int{2, 1, 3}); len(bad) != 1 || !strings.Contains(bad[0], "after") {
+		t.Errorf("reordered: %q", bad)
+	}
+}
