@@ -257,9 +257,19 @@
   }
 
   // session names the session a message is sent in: the KissJS user, or
-  // without KissJS the token, where a token our refresh gave stays the
-  // session of the one it replaced (rt.refreshed).
-  var refreshed = { token: null, id: null };
+  // without KissJS the token (hashed), where a token our refresh gave stays
+  // the session of the one it replaced (rt.refreshed). That link is kept in
+  // localStorage, so every tab of the profile agrees (shared mode groups
+  // tabs by session) whichever refreshed.
+  var REFRESHED = "kiss-websocket-refreshed";
+  var refreshedHere = null; // when localStorage cannot keep it
+  function refreshedLink() {
+    try {
+      var v = JSON.parse(localStorage.getItem(REFRESHED));
+      if (v && typeof v.hash === "string" && typeof v.id === "string") return v;
+    } catch (e) { /* none, or unreadable */ }
+    return refreshedHere;
+  }
   function session() {
     var sess = k.session;
     if (sess && typeof sess === "object") {
@@ -270,7 +280,9 @@
       return "user:" + (typeof u === "string" ? u : "");
     }
     var t = token();
-    return t !== "" && t === refreshed.token ? refreshed.id : "token:" + t;
+    if (t === "") return "token:";
+    var h = hash(t), l = refreshedLink();
+    return l && l.hash === h ? l.id : "token:" + h;
   }
 
   function later_(fn) { Promise.resolve().then(fn); }
@@ -387,6 +399,7 @@
 
   function closeLeaderChannels(g) {
     if (!g.data) return;
+    flushAcks(g);
     g.data.close(); g.inbox.close();
     g.data = null; g.inbox = null; g.stale = null; g.verifying = false;
   }
@@ -426,11 +439,12 @@
   // lostLead: another tab stole the lock (this one was frozen or busy).
   function lostLead(g) {
     g.held = 0; g.release = null;
-    closeLeaderChannels(g);
     if (g.role === "leader" || g.role === "yielding") {
       g.role = "follower";
       dropReal(g, null);
+      bye(g, null);
     }
+    closeLeaderChannels(g);
     request(g, false);
   }
 
@@ -440,6 +454,7 @@
   // the socket closes, and then(), once the server has seen it go.
   function dropReal(g, then, quiet) {
     var r = g.sock;
+    flushAcks(g); // what was written is confirmed before anything says the socket went
     g.sock = null; g.open = false; relay();
     if (!r || r.ws.readyState === 3) { if (then) then(); return; }
     if (then) r.ws.addEventListener("close", function () { then(); });
@@ -455,7 +470,7 @@
     if (g.role !== "leader") return;
     g.role = "yielding";
     dropReal(g, function () {
-      post(g, { t: "bye", next: v });
+      bye(g, v);
       setTimeout(function () {
         if (G !== g || g.role !== "yielding") return;
         g.role = "leader";
@@ -471,8 +486,8 @@
     if (g.role !== "leader" && g.role !== "yielding") return;
     g.role = "follower"; // first: Go reconnects from inside dropReal, to a StandIn
     dropReal(g, null, quiet);
+    bye(g, null); // the lock picks the next leader
     closeLeaderChannels(g);
-    post(g, { t: "bye", next: null }); // the lock picks the next leader
     var release = g.release;
     g.held = 0; g.release = null;
     if (release) release();
@@ -505,12 +520,32 @@
     S.relay = !!(g && g.role === "leader" && g.open && g.nf > 0 && g.data);
   }
 
+  // bye tells the followers this tab stops leading (next: whom it hands the
+  // lead to): on its own channel, behind its acks and frames, for the tabs
+  // it serves; on the group's, for the rest.
+  function bye(g, next) {
+    announce(g, { t: "bye", next: next });
+    post(g, { t: "bye", next: next });
+  }
+
+  // announce tells this leader's followers, on its own channel: after the
+  // frames and acks before it.
+  function announce(g, m) {
+    m.from = tab;
+    if (g.data) g.data.postMessage(m);
+  }
+
   function leaderClosed(g, r) {
     var ev = r.closed || (r.opened ? { code: 4000, reason: "SERVER_NOT_RESPONDING", wasClean: false }
       : { code: 1006, reason: "ABORTED", wasClean: false });
     g.sock = null; g.open = false; relay();
     if (r.moved || g.leaving) return; // bye follows: the lead moves, the socket stays
-    post(g, { t: "close", code: ev.code, reason: ev.reason, wasClean: ev.wasClean });
+    // A 1006 with no reason may be a refused token: the leader checks (and
+    // refreshes) it alone, or the tabs would race to spend the one refresh
+    // token. Followers see a network failure and wait for its next socket.
+    var reason = ev.code === 1006 && !ev.reason ? "REFUSED_OR_LOST" : ev.reason;
+    flushAcks(g);
+    announce(g, { t: "close", code: ev.code, reason: reason, wasClean: ev.wasClean });
   }
 
   function onGroup(g, ev) {
@@ -553,12 +588,8 @@
       case "open":
         if (s && s._leader === m.from && s.readyState === 0) s._open(m.info);
         return;
-      case "close":
-        if (s && s._leader === m.from) s._closed(m.code, m.reason, m.wasClean);
-        return;
-      case "bye":
+      case "bye": // a StandIn it served hears it on its channel, after the acks
         if (g.leader === m.from) g.leader = null;
-        if (s && s._leader === m.from) moveStandIn(s);
         if (m.next === tab && g.role === "follower") request(g, true);
         return;
     }
@@ -574,13 +605,15 @@
   function ack(g, to, seq) {
     if (!acks) {
       acks = {};
-      setTimeout(function () {
-        var a = acks;
-        acks = null;
-        if (g.data) for (var id in a) g.data.postMessage({ t: "ack", to: id, seq: a[id] });
-      }, 0);
+      setTimeout(function () { flushAcks(g); }, 0);
     }
     acks[to] = seq;
+  }
+
+  function flushAcks(g) {
+    var a = acks;
+    acks = null;
+    if (a && g.data) for (var id in a) g.data.postMessage({ t: "ack", from: tab, to: id, seq: a[id] });
   }
 
   // moveStandIn ends a StandIn whose leader is gone or is now this tab: what
@@ -631,7 +664,7 @@
       this.readyState = 0;
       this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
       this._g = g; this._leader = null; this._seq = 0; this._pending = []; this._bytes = 0;
-      this._n = {}; this._timer = 0; this._watch = 0; this._dc = null; this._in = null;
+      this._n = {}; this._timer = 0; this._watch = 0; this._dc = null; this._in = null; this._early = [];
       g.standin = this;
       this._join();
     }
@@ -702,6 +735,9 @@
       if (inf) this._bind(this._leader, inf);
       this.readyState = 1;
       this._fire("open", new Event("open"));
+      var early = this._early;
+      this._early = [];
+      for (var i = 0; i < early.length && this.readyState === 1; i++) this._frame(early[i]);
     }
     _unbind() {
       if (this._dc) { this._dc.close(); this._in.close(); }
@@ -713,12 +749,25 @@
     _data(ev) {
       var m = ev.data;
       if (typeof m === "string") {
+        if (this.readyState === 0) { this._early.push(ev); return; } // bound, the open on its way
         if (this.readyState !== 1) return;
         if (this._watch) this._heard();
         this._frame(ev);
         return;
       }
-      if (!m || m.to !== tab) return;
+      if (!m) return;
+      switch (m.t) {
+        case "open":
+          if (this.readyState === 0) this._open(m.info);
+          return;
+        case "close":
+          this._closed(m.code, m.reason, m.wasClean);
+          return;
+        case "bye":
+          moveStandIn(this);
+          return;
+      }
+      if (m.to !== tab) return;
       if (m.t === "ack") {
         var p = this._pending;
         while (p.length && p[0].seq <= m.seq) this._bytes -= utf8Length(p.shift().data);
@@ -779,13 +828,19 @@
     discard: discard,
     session: session,
     // refreshed is called by Go's refresh, before it stores the new token.
-    refreshed: function (t) { refreshed = { token: t, id: session() }; },
+    refreshed: function (t) {
+      refreshedHere = { hash: hash(t), id: session() };
+      try { localStorage.setItem(REFRESHED, JSON.stringify(refreshedHere)); } catch (e) { /* this tab only */ }
+    },
     live: function (r) {
       if (S.ws !== r.ws) return;
       S.recv = true; S.live = true;
       var g = r.shared;
       if (g && G === g && g.sock === r) { // leading: the followers' socket is open now
         g.open = true;
+        // On its channel, ahead of the frames; on the group's for a StandIn
+        // that bound after that was posted (it keeps the frames till then).
+        announce(g, { t: "open", info: info(g) });
         post(g, { t: "open", info: info(g) });
         relay();
       }

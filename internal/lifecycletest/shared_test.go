@@ -76,6 +76,12 @@ func role(t *testing.T, tb *tab) string {
 // holds exactly one socket of user; it returns the leader.
 func settled(t *testing.T, e *env, user string, tabs []*tab, within time.Duration) *tab {
 	t.Helper()
+	return settledAfter(t, e, user, tabs, within, "")
+}
+
+// settledAfter is settled, naming what came before in its failure.
+func settledAfter(t *testing.T, e *env, user string, tabs []*tab, within time.Duration, after string) *tab {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
 		var leaders []*tab
@@ -95,7 +101,7 @@ func settled(t *testing.T, e *env, user string, tabs []*tab, within time.Duratio
 			return leaders[0]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not settled within %v: %d of %d tabs open, %d leaders, %d server sockets", within, open, len(tabs), len(leaders), s.Open)
+			t.Fatalf("not settled within %v after %s: %d of %d tabs open, %d leaders, %d server sockets", within, after, open, len(tabs), len(leaders), s.Open)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
