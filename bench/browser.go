@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	cdpruntime "github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -123,14 +126,46 @@ func benchRun(ctx context.Context, o options, base string, order []string, run i
 
 // newPage opens a tab on the bench page with the given variants set up.
 func newPage(bctx context.Context, base string, vs []string) (context.Context, context.CancelFunc, error) {
-	tab, cancel := chromedp.NewContext(bctx)
+	return openPage(bctx, chromedp.NewContext, base, vs, "")
+}
+
+// sharedVariants are kiss.websocket in shared mode, each in a page of its
+// own: the leading tab, and a following one whose frames go through it.
+var sharedVariants = []string{"leader", "follower"}
+
+// newWindowPage opens the bench page in a window of its own, so it stays
+// visible beside the others (a tab behind another is hidden, and in shared
+// mode a hidden leader hands its lead to a visible tab), with the shared
+// variants set up on the socket named sharedID.
+func newWindowPage(bctx context.Context, base string, vs []string, sharedID string) (context.Context, context.CancelFunc, error) {
+	window := func(parent context.Context, _ ...chromedp.ContextOption) (context.Context, context.CancelFunc) {
+		var id target.ID
+		err := chromedp.Run(parent, chromedp.ActionFunc(func(ctx context.Context) error {
+			var err error
+			id, err = target.CreateTarget("about:blank").WithNewWindow(true).Do(cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser))
+			return err
+		}))
+		if err != nil {
+			ctx, cancel := context.WithCancel(parent)
+			cancel() // the Navigate below fails with the context's error
+			return ctx, cancel
+		}
+		return chromedp.NewContext(parent, chromedp.WithTargetID(id))
+	}
+	return openPage(bctx, window, base, vs, sharedID)
+}
+
+func openPage(bctx context.Context, newTab func(context.Context, ...chromedp.ContextOption) (context.Context, context.CancelFunc),
+	base string, vs []string, sharedID string) (context.Context, context.CancelFunc, error) {
+	tab, cancel := newTab(bctx)
 	if err := chromedp.Run(tab, chromedp.Navigate(base+"/bench/index.html")); err != nil {
 		cancel()
 		return nil, nil, err
 	}
 	var setup struct{ Isolated bool }
 	js, _ := json.Marshal(vs)
-	if err := eval(tab, time.Minute, "bench.setup("+string(js)+")", &setup); err != nil {
+	id, _ := json.Marshal(sharedID)
+	if err := eval(tab, time.Minute, "bench.setup("+string(js)+", "+string(id)+")", &setup); err != nil {
 		cancel()
 		return nil, nil, err
 	}
@@ -141,13 +176,30 @@ func newPage(bctx context.Context, base string, vs []string) (context.Context, c
 	return tab, cancel, nil
 }
 
-// interleaved runs the timed workloads, block by block.
+// interleaved runs the timed workloads, block by block, the variants of
+// one page and the shared ones (pages of their own) in turn.
 func interleaved(bctx context.Context, o options, base string, order []string, run int, out map[string]*sample) error {
 	tab, cancel, err := newPage(bctx, base, order)
 	if err != nil {
 		return err
 	}
 	defer cancel()
+	tabs := map[string]context.Context{}
+	for _, v := range order {
+		tabs[v] = tab
+	}
+	if o.steps["shared"] {
+		id := fmt.Sprintf("shared-%d-%d", run, time.Now().UnixNano())
+		for _, v := range sharedVariants { // the leader first: it takes the lock
+			t, c, err := newWindowPage(bctx, base, []string{v}, id)
+			if err != nil {
+				return fmt.Errorf("%s: %w", v, err)
+			}
+			defer c()
+			tabs[v] = t
+		}
+		order = append(slices.Clone(order), sharedVariants...)
+	}
 	blocks := max(o.blocks, 1)
 	workloads := []struct {
 		name   string
@@ -169,7 +221,12 @@ func interleaved(bctx context.Context, o options, base string, order []string, r
 		{"outbound", max(o.outBlocks, 1), func(v string, _ int) string {
 			return fmt.Sprintf("bench.outbound(%q, %d)", v, o.outN/max(o.outBlocks, 1))
 		}},
-		{"handler", 5, func(v string, _ int) string { return fmt.Sprintf("bench.handler(%q, %d)", v, o.handlerN) }},
+		{"handler", 5, func(v string, _ int) string {
+			if slices.Contains(sharedVariants, v) {
+				return "" // the loader's per-frame shim, as ours
+			}
+			return fmt.Sprintf("bench.handler(%q, %d)", v, o.handlerN)
+		}},
 	}
 	for _, w := range workloads {
 		if !o.steps[w.name] {
@@ -178,7 +235,11 @@ func interleaved(bctx context.Context, o options, base string, order []string, r
 		t0 := time.Now()
 		for b := range w.blocks {
 			for _, v := range rotate(order, b+run) {
-				if err := eval(tab, 2*time.Minute, w.expr(v, b), nil); err != nil {
+				expr := w.expr(v, b)
+				if expr == "" {
+					continue
+				}
+				if err := eval(tabs[v], 2*time.Minute, expr, nil); err != nil {
 					return fmt.Errorf("%s: %w", v, err)
 				}
 			}
@@ -187,7 +248,7 @@ func interleaved(bctx context.Context, o options, base string, order []string, r
 	}
 	for _, v := range order {
 		s := &sample{}
-		if err := eval(tab, 10*time.Second, fmt.Sprintf("bench.report(%q)", v), &s.report); err != nil {
+		if err := eval(tabs[v], 10*time.Second, fmt.Sprintf("bench.report(%q)", v), &s.report); err != nil {
 			return err
 		}
 		if want := o.outN / max(o.outBlocks, 1) * max(o.outBlocks, 1); o.steps["outbound"] && int(s.Out.Received) != want {

@@ -65,7 +65,7 @@ func main() {
 	flag.IntVar(&o.outN, "out", 100_000, "outbound send() calls")
 	flag.IntVar(&o.handlerN, "handler", 100_000, "synthetic frames per pass through the variant's onmessage")
 	flag.IntVar(&o.millionN, "million", 1_000_000, "frames of the long inbound run")
-	steps := flag.String("steps", "echo,burst,outbound,handler,million,cold", "workloads to run (for quick experiments; the table needs all)")
+	steps := flag.String("steps", "echo,burst,outbound,handler,shared,million,cold", "workloads to run (for quick experiments; the table needs all; shared: the timed ones also in a leading and a following tab)")
 	flag.DurationVar(&o.timeout, "timeout", 20*time.Minute, "give up after this long (a loaded machine takes 12 minutes)")
 	flag.Parse()
 	o.steps, o.million = set(*steps), set(*million)

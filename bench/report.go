@@ -109,6 +109,9 @@ const (
 	targetSendUS    = 1.0
 	targetEchoP50US = 25.0
 	targetEchoP99   = 1.2
+	// issue 13: a following tab in shared mode, against raw WebSocket.
+	targetFollowerInbound   = 0.8
+	targetFollowerEchoP50US = 1000.0
 	// issue 11: start behind the loader within 10 ms of the safejs floor
 	// program; under emulation, connected within 60 ms of the wasm's own
 	// transfer; our part of the brotli wasm over that floor <= 25 KB.
@@ -405,14 +408,75 @@ func (r *results) rows(o options) []row {
 	return rows
 }
 
-// table renders the rows as Markdown.
+// table renders the rows as Markdown, then shared mode's.
 func (r *results) table(o options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "| | raw WebSocket | reconnecting-websocket 4.4.0 | kiss.websocket | target | |\n|---|---:|---:|---:|---|---|\n")
 	for _, rw := range r.rows(o) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", rw.metric, rw.raw, rw.rws, rw.ours, rw.target, rw.verdict)
 	}
+	if rows := r.sharedRows(o); rows != nil {
+		b.WriteString("\nShared mode (two tabs of one profile, each in its own window, on one socket; the same run):\n\n")
+		fmt.Fprintf(&b, "| | raw WebSocket | following tab | leading tab (one follower) | target | |\n|---|---:|---:|---:|---|---|\n")
+		for _, rw := range rows {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", rw.metric, rw.raw, rw.rws, rw.ours, rw.target, rw.verdict)
+		}
+	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// sharedRows compares the following and the leading tab with raw
+// WebSocket (nil when the run had no shared step). In a row, rws holds the
+// following tab and ours the leading one; the leader's targets are ours.
+func (r *results) sharedRows(o options) []row {
+	if len(r.per("follower", func(s *sample) float64 { return s.Burst.Rate })) == 0 {
+		return nil
+	}
+	get := func(f func(*sample) float64) (raw, fol, lead float64) {
+		return r.med("raw", f), r.med("follower", f), r.med("leader", f)
+	}
+	both := func(fol, lead bool) string {
+		switch {
+		case fol && lead:
+			return "PASS"
+		case lead:
+			return "FAIL (following)"
+		case fol:
+			return "FAIL (leading)"
+		}
+		return "FAIL"
+	}
+	var rows []row
+	{
+		raw, fol, lead := get(func(s *sample) float64 { return s.Burst.Rate })
+		rows = append(rows, row{fmt.Sprintf("inbound, %dk frames of 100 B in %d bursts (msgs/s)", o.burstN/1000, o.blocks),
+			num(raw, "%.0f"), withRatio(fol, raw, "%.0f"), withRatio(lead, raw, "%.0f"),
+			fmt.Sprintf("following >= %.2fx, leading >= %.2fx raw", targetFollowerInbound, targetInbound),
+			both(fol >= targetFollowerInbound*raw, lead >= targetInbound*raw)})
+	}
+	{
+		raw, fol, lead := get(func(s *sample) float64 { return s.Out.Rate })
+		rows = append(rows, row{outboundLabel(o), num(raw, "%.0f"), withRatio(fol, raw, "%.0f"), withRatio(lead, raw, "%.0f"),
+			fmt.Sprintf("leading >= %.2fx raw", targetOutbound), verdict(lead >= targetOutbound*raw)})
+	}
+	{
+		raw, fol, lead := get(func(s *sample) float64 { return s.Out.PerCallUS })
+		rows = append(rows, row{"send() call, loop time per call (us)", num(raw, "%.2f"),
+			fmt.Sprintf("%.2f (%+.2f)", fol, fol-raw), fmt.Sprintf("%.2f (%+.2f)", lead, lead-raw),
+			fmt.Sprintf("leading <= raw + %.0f us", targetSendUS), verdict(lead <= raw+targetSendUS)})
+	}
+	{
+		raw, fol, lead := get(func(s *sample) float64 { return s.Echo.P50 })
+		rows = append(rows, row{fmt.Sprintf("echo round trip p50, %d sequential in %d blocks (us)", o.echoN, o.blocks), num(raw, "%.0f"),
+			fmt.Sprintf("%.0f (%+.0f)", fol, fol-raw), fmt.Sprintf("%.0f (%+.0f)", lead, lead-raw),
+			fmt.Sprintf("following <= raw + %.0f us, leading <= raw + %.0f us", targetFollowerEchoP50US, targetEchoP50US),
+			both(fol <= raw+targetFollowerEchoP50US, lead <= raw+targetEchoP50US)})
+	}
+	{
+		raw, fol, lead := get(func(s *sample) float64 { return s.Echo.P99 })
+		rows = append(rows, row{"echo round trip p99 (us)", num(raw, "%.0f"), withRatio(fol, raw, "%.0f"), withRatio(lead, raw, "%.0f"), "", ""})
+	}
+	return rows
 }
 
 // section is what -update writes into BENCHMARKS.md.

@@ -93,8 +93,15 @@
     dispatch(ev);
   }
 
+  // dispatch publishes a frame in this tab, then, leading in shared mode,
+  // copies it to the other tabs: this tab's own latency stays its own.
   function dispatch(ev) {
-    if (S.relay) { G.data.postMessage(ev.data); G.relayedIn++; } // leading: the same text to every other tab
+    var g = S.relay ? G : null;
+    publishFrame(ev);
+    if (g) relayFrame(g, ev.data);
+  }
+
+  function publishFrame(ev) {
     var v;
     try { v = JSON.parse(ev.data); } catch (e) {
       S.dropped++;
@@ -401,14 +408,14 @@
     if (!g.data) return;
     flushAcks(g);
     g.data.close(); g.inbox.close();
-    g.data = null; g.inbox = null; g.stale = null; g.verifying = false;
+    g.data = null; g.inbox = null; g.stale = null; g.verifying = false; g.relayQ = null;
   }
 
   function onInbox(g, m) {
     if (!m || G !== g || g.role !== "leader") return;
     if (m.t === "ping") { g.data.postMessage({ t: "pong", to: m.from }); return; }
     if (m.t !== "send") return;
-    // A frame that waited over a second was sent while this tab was stuck:
+    // A batch that waited over a second was sent while this tab was stuck:
     // another tab may have taken the lead since and been given it. Write it
     // only once the lock manager, answering in order, has told this tab
     // whether it still leads (a steal's rejection comes first).
@@ -428,12 +435,15 @@
     write(g, m);
   }
 
+  // write sends a follower's batch (seq, text, seq, text, ...) on the
+  // socket it was sent for; any other socket, or none, and it is not
+  // acknowledged: the follower hands it to its next socket.
   function write(g, m) {
-    var sock = g.sock && g.sock.ws;
-    if (!g.open || !S.live || S.ws !== sock || sock.readyState !== 1) return; // not acked: resent
-    track(sock, m.data);
-    g.relayedOut++;
-    ack(g, m.from, m.seq);
+    var sock = g.sock && g.sock.ws, b = m.batch;
+    if (!g.open || m.gen !== g.gen || !S.live || S.ws !== sock || sock.readyState !== 1) return;
+    for (var i = 0; i + 1 < b.length; i += 2) track(sock, b[i + 1]);
+    g.relayedOut += b.length / 2;
+    ack(g, m.from, b[b.length - 2]);
   }
 
   // lostLead: another tab stole the lock (this one was frozen or busy).
@@ -520,6 +530,30 @@
     S.relay = !!(g && g.role === "leader" && g.open && g.nf > 0 && g.data);
   }
 
+  // relayFrame copies a server frame to the followers. A lone frame goes at
+  // once; the frames that follow it before a timer turn go together, as one
+  // array: a message between tabs costs far more than its size, so a burst
+  // is relayed in a few.
+  function relayFrame(g, d) {
+    g.relayedIn++;
+    if (g.relayQ) { g.relayQ.push(d); return; }
+    g.relayQ = [d];
+    if (g.cooling) return; // the timer posts it, with those that follow
+    // After this task's own work (the promise reactions the frame set off
+    // come first), then the next ones a timer turn later, together.
+    queueMicrotask(function () {
+      flushRelay(g);
+      g.cooling = true;
+      setTimeout(function () { g.cooling = false; flushRelay(g); }, 0);
+    });
+  }
+
+  function flushRelay(g) {
+    var q = g.relayQ;
+    g.relayQ = null;
+    if (q && q.length && g.data) g.data.postMessage(q.length === 1 ? q[0] : q);
+  }
+
   // bye tells the followers this tab stops leading (next: whom it hands the
   // lead to): on its own channel, behind its acks and frames, for the tabs
   // it serves; on the group's, for the rest.
@@ -531,6 +565,7 @@
   // announce tells this leader's followers, on its own channel: after the
   // frames and acks before it.
   function announce(g, m) {
+    flushRelay(g);
     m.from = tab;
     if (g.data) g.data.postMessage(m);
   }
@@ -597,7 +632,7 @@
 
   function info(g) {
     var w = g.sock && g.sock.ws;
-    return w ? { url: w.url, protocol: w.protocol, extensions: w.extensions } : null;
+    return w ? { url: w.url, protocol: w.protocol, extensions: w.extensions, gen: g.gen } : null;
   }
 
   // ack confirms a follower's frames, once per task for a burst of them.
@@ -611,6 +646,7 @@
   }
 
   function flushAcks(g) {
+    flushRelay(g);
     var a = acks;
     acks = null;
     if (a && g.data) for (var id in a) g.data.postMessage({ t: "ack", from: tab, to: id, seq: a[id] });
@@ -665,6 +701,7 @@
       this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
       this._g = g; this._leader = null; this._seq = 0; this._pending = []; this._bytes = 0;
       this._n = {}; this._timer = 0; this._watch = 0; this._dc = null; this._in = null; this._early = [];
+      this._out = null; this._gen = 0;
       g.standin = this;
       this._join();
     }
@@ -682,7 +719,21 @@
       var seq = ++this._seq;
       this._pending.push({ seq: seq, data: data });
       this._bytes += utf8Length(data);
-      this._in.postMessage({ t: "send", from: tab, seq: seq, data: data, at: Date.now() });
+      // One message to the leader per task: a loop of send()s is one batch.
+      if (!this._out) {
+        this._out = [];
+        var self = this;
+        queueMicrotask(function () { self._flush(); });
+      }
+      this._out.push(seq, data);
+    }
+    _flush() {
+      var out = this._out;
+      this._out = null;
+      // closed meanwhile: those frames went back to the outbox (unsent)
+      if (out && out.length && this.readyState === 1 && this._in) {
+        this._in.postMessage({ t: "send", from: tab, gen: this._gen, at: Date.now(), batch: out });
+      }
     }
     // _expect watches for the leader's answer: none within 2 s means it is
     // stuck (frozen unseen, or busy), and this tab takes the lock over.
@@ -732,7 +783,7 @@
       if (inf) { this.url = inf.url; this.protocol = inf.protocol; this.extensions = inf.extensions; }
     }
     _open(inf) {
-      if (inf) this._bind(this._leader, inf);
+      if (inf) { this._bind(this._leader, inf); this._gen = inf.gen; }
       this.readyState = 1;
       this._fire("open", new Event("open"));
       var early = this._early;
@@ -753,6 +804,16 @@
         if (this.readyState !== 1) return;
         if (this._watch) this._heard();
         this._frame(ev);
+        return;
+      }
+      if (Array.isArray(m)) { // frames relayed together
+        for (var i = 0; i < m.length; i++) {
+          var one = hooks.onmessage || this._n.message ? new MessageEvent("message", { data: m[i] }) : { data: m[i] };
+          if (this.readyState === 0) { this._early.push(one); continue; }
+          if (this.readyState !== 1) return;
+          if (this._watch) this._heard();
+          this._frame(one);
+        }
         return;
       }
       if (!m) return;
@@ -778,7 +839,7 @@
       }
     }
     _frame(ev) {
-      this._g.relayedIn++;
+      if (ev.data !== "pong") this._g.relayedIn++;
       if (this.onmessage) this.onmessage(ev);
       if (this._n.message) this.dispatchEvent(new MessageEvent("message", { data: ev.data }));
     }
@@ -838,6 +899,7 @@
       var g = r.shared;
       if (g && G === g && g.sock === r) { // leading: the followers' socket is open now
         g.open = true;
+        g.gen = (g.gen || 0) + 1; // a follower's frames are written on the socket it opened on only
         // On its channel, ahead of the frames; on the group's for a StandIn
         // that bound after that was posted (it keeps the frames till then).
         announce(g, { t: "open", info: info(g) });

@@ -4,6 +4,11 @@
 //   rws   reconnecting-websocket 4.4.0, the same handler
 //   ours  kiss.websocket through the real loader; the loader JSON.parses and
 //         publishes to kiss.pubsub, whose subscriber counts: the same work
+//   leader, follower
+//         kiss.websocket in shared mode: two pages (tabs of their own
+//         windows, so both visible) on one socket; the follower's frames and
+//         sends go through the leader. bench.setup(["leader"], id) and
+//         bench.setup(["follower"], id) name the socket they share.
 // bench.setup(["raw", "rws", "ours"]) opens one socket per variant in this
 // page, so the driver can interleave small blocks of each workload and
 // whatever else runs on the machine hits every variant alike. ?v=start loads
@@ -114,6 +119,8 @@
         });
       });
     },
+    leader: function (st) { return shared(st, "leader"); },
+    follower: function (st) { return shared(st, "follower"); },
     ours: function (st) {
       captureWasmMemory();
       return loadScript("/kiss-websocket.js")
@@ -130,6 +137,31 @@
     }
   };
 
+  // shared starts kiss.websocket in shared mode and waits until this page
+  // has its part (the leader's page is opened first).
+  function shared(st, role) {
+    return loadScript("/kiss-websocket.js")
+      .then(function () { return kiss.websocket.ready; })
+      .then(function () {
+        kiss.pubsub.subscribe("bench", st.route);
+        kiss.pubsub.subscribe("echo", st.route);
+        return kiss.websocket.init({ socketUrl: st.url, shared: true });
+      })
+      .then(function (ok) {
+        if (ok !== true) throw new Error(role + ": init resolved " + ok);
+        return new Promise(function (resolve, reject) {
+          var t0 = performance.now();
+          (function check() {
+            var s = kiss.websocket.stats();
+            if (s.shared && s.shared.role === role && kiss.websocket.state === "open") return resolve();
+            if (performance.now() - t0 > 10000) return reject(new Error(role + ": this page is " + JSON.stringify(s.shared)));
+            setTimeout(check, 20);
+          })();
+        });
+      })
+      .then(function () { return function (o) { kiss.websocket.send(o); }; });
+  }
+
   function count(st) {
     return fetch("/bench/count?id=" + st.id).then(function (r) { return r.json(); });
   }
@@ -139,9 +171,10 @@
   }
 
   window.bench = {
-    setup: async function (names) {
+    setup: async function (names, sharedID) {
       for (var i = 0; i < names.length; i++) {
         var st = newState(names[i]);
+        if (sharedID) { st.id = sharedID; st.url = wsBase + sharedID; }
         st.send = await variants[names[i]](st);
         state[names[i]] = st;
       }
