@@ -103,16 +103,20 @@ node_modules/.installed: package.json package-lock.json
 typecheck: node_modules/.installed
 	./node_modules/.bin/tsc -p web/types-test
 
-## chaos: long seeded fault runs, natively (CHAOS_STEPS faults) and in
-## Chromium (CHAOS_BROWSER_STEPS faults); both print their table. Replay a
-## failure with the seed it printed: make chaos CHAOS_SEED=...
+## chaos: long seeded fault runs, natively (CHAOS_STEPS faults), in
+## Chromium (CHAOS_BROWSER_STEPS faults) and in shared mode across tabs
+## (CHAOS_SHARED_STEPS tab and server faults); each prints its table.
+## Replay a failure with the seed it printed: make chaos CHAOS_SEED=...
 CHAOS_STEPS ?= 400
 CHAOS_BROWSER_STEPS ?= 220
+CHAOS_SHARED_STEPS ?= 120
 CHAOS_SEED ?= $(shell date +%s)
 chaos: deps build $(BIN)/kiss-websocket
 	$(NATIVE) $(GO) test -race -count=1 -run '^TestChaos$$' -v -timeout 20m ./core/ \
 		-chaos.steps=$(CHAOS_STEPS) -chaos.seed=$(CHAOS_SEED)
 	KISS_CHAOS_STEPS=$(CHAOS_BROWSER_STEPS) KISS_CHAOS_SEED=$(CHAOS_SEED) ./scripts/test-browser.sh -run '^TestChaos$$' -v
+	KISS_SHARED_CHAOS_STEPS=$(CHAOS_SHARED_STEPS) KISS_SHARED_CHAOS_SEED=$(CHAOS_SEED) \
+		$(NATIVE) $(GO) test -count=1 -run '^TestSharedChaos$$' -v -timeout 20m ./internal/lifecycletest/
 
 ## deps: what the browser tests need (Chromium, wasmbrowsertest)
 deps: $(BIN)/wasmbrowsertest
