@@ -296,6 +296,35 @@ func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
 	}
 }
 
+// A leading tab that crashes leaves no bye: once the browser has seen the
+// renderer go (which after Page.crash takes Chromium about 5 s: the old
+// socket and the lock go at the same moment), it releases the lock, and the
+// next tab leads within the bound of the other handovers.
+func TestSharedLeaderCrashHandsOver(t *testing.T) {
+	e := newEnv(t)
+	defer limitSockets(t, e, 1)()
+	browser := browser(t)
+	user := newUser("shared-crash")
+	pageURL := e.sharedPage(t, user, map[string]any{})
+	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
+	leader := settled(t, e, user, tabs, 15*time.Second)
+	other := without(tabs, leader)[0]
+	n := count(events(t, other.ctx), "EVT_RECONNECTED")
+	// Page.crash does not answer: the renderer is gone before it could.
+	go func() { _ = chromedp.Run(leader.ctx, page.Crash()) }()
+	waitTrue(t, other.ctx, hasEvent("EVT_RECONNECTED", n+1), 20*time.Second)
+	gone := nthEpoch(t, other, "EVT_DISCONNECTED", count(events(t, other.ctx), "EVT_DISCONNECTED")-1)
+	d := nthEpoch(t, other, "EVT_RECONNECTED", n).Sub(gone)
+	if bound := time.Second + 500*time.Millisecond; d > bound {
+		t.Errorf("open again %v after the crashed leader was gone, want within %v", d, bound)
+	}
+	t.Logf("open again %v after the crashed leader was gone", d.Round(time.Millisecond))
+	settled(t, e, user, []*tab{other}, 10*time.Second)
+	if s := e.state(t, user); s.TooMany != 0 {
+		t.Fatalf("%d sockets refused with 4002", s.TooMany)
+	}
+}
+
 func visibility(t *testing.T, tb *tab) string {
 	t.Helper()
 	var v string
