@@ -261,6 +261,7 @@
     detach(r);
     try { r.ws.close(); } catch (e) { /* already closing */ }
     if (ws.connection === r.ws) ws.connection = r.prev;
+    if (r.shared && r.shared === G) leaveGroup(G); // no client will use it
   }
 
   // session names the session a message is sent in: the KissJS user, or
@@ -391,10 +392,26 @@
 
   function lead(g, release) {
     g.role = "leader"; g.release = release; g.abort = null;
-    g.leader = tab; g.followers = {}; g.nf = 0; g.takeovers++;
+    g.leader = tab; g.followers = {}; g.nf = 0; g.takeovers++; g.clientId = null;
     openLeaderChannels(g);
     post(g, { t: "lead", key: g.key, hidden: document.hidden });
-    if (g.standin) moveStandIn(g.standin); // Go reconnects: to this tab's own socket
+    navigator.locks.query().then(function (snap) {
+      var mine = (snap.held || []).filter(function (l) { return l.name === g.name; })[0];
+      if (mine && g.role === "leader") g.clientId = mine.clientId;
+    }, function () {});
+    // Go reconnects, to this tab's own socket; one waiting between attempts
+    // goes now, for every tab waits on it.
+    if (g.standin) moveWhenDone(g.standin);
+    else if (impl && impl.state() === "reconnecting") later_(function () { if (G === g && g.role === "leader") impl.reconnect(); });
+  }
+
+  // moveWhenDone moves a StandIn off its leader once that leader's bye has
+  // come (on the leader's channel, behind its acks: what it wrote is then
+  // confirmed and not resent), or after 500 ms for one that crashed.
+  function moveWhenDone(s) {
+    if (!s._leader || s._bye || s.readyState === 3) { moveStandIn(s); return; }
+    s._moveOnBye = true;
+    setTimeout(function () { moveStandIn(s); }, 500);
   }
 
   function openLeaderChannels(g) {
@@ -423,12 +440,16 @@
       (g.stale || (g.stale = [])).push(m);
       if (!g.verifying) {
         g.verifying = true;
-        var done = function () {
+        // The snapshot names the lock's holder: this tab only if it still
+        // is the client that took the lead (a steal's own notice may come
+        // later, on another connection).
+        var done = function (snap) {
           var q = g.stale || [];
           g.stale = null; g.verifying = false;
-          if (G === g && g.role === "leader" && g.held) for (var i = 0; i < q.length; i++) write(g, q[i]);
+          if (G !== g || g.role !== "leader" || !g.held || !holds(g, snap)) return;
+          for (var i = 0; i < q.length; i++) write(g, q[i]);
         };
-        navigator.locks.query().then(done, done);
+        navigator.locks.query().then(done, function () { done(null); });
       }
       return;
     }
@@ -438,12 +459,19 @@
   // write sends a follower's batch (seq, text, seq, text, ...) on the
   // socket it was sent for; any other socket, or none, and it is not
   // acknowledged: the follower hands it to its next socket.
+  function holds(g, snap) {
+    if (!snap || !g.clientId) return false;
+    return (snap.held || []).some(function (l) { return l.name === g.name && l.clientId === g.clientId; });
+  }
+
   function write(g, m) {
     var sock = g.sock && g.sock.ws, b = m.batch;
     if (!g.open || m.gen !== g.gen || !S.live || S.ws !== sock || sock.readyState !== 1) return;
     for (var i = 0; i + 1 < b.length; i += 2) track(sock, b[i + 1]);
     g.relayedOut += b.length / 2;
-    ack(g, m.from, b[b.length - 2]);
+    // At once, not later: a tab stuck after writing must not leave the
+    // follower thinking the batch unwritten (it would resend it elsewhere).
+    g.data.postMessage({ t: "ack", from: tab, to: m.from, seq: b[b.length - 2] });
   }
 
   // lostLead: another tab stole the lock (this one was frozen or busy).
@@ -480,6 +508,7 @@
     if (g.role !== "leader") return;
     g.role = "yielding";
     dropReal(g, function () {
+      if (G !== g || g.role !== "yielding") return; // stolen meanwhile
       bye(g, v);
       setTimeout(function () {
         if (G !== g || g.role !== "yielding") return;
@@ -494,7 +523,7 @@
   // socket closes without waiting, then the lock goes to the next tab.
   function resign(g, quiet) {
     if (g.role !== "leader" && g.role !== "yielding") return;
-    g.role = "follower"; // first: Go reconnects from inside dropReal, to a StandIn
+    g.role = "follower"; // first: Go's next socket, whenever it asks, is a StandIn
     dropReal(g, null, quiet);
     bye(g, null); // the lock picks the next leader
     closeLeaderChannels(g);
@@ -611,7 +640,7 @@
         if (m.key !== g.key) return;
         g.leader = m.from; g.leaderHidden = !!m.hidden;
         if (!s) return;
-        if (s._leader && s._leader !== m.from) moveStandIn(s);
+        if (s._leader && s._leader !== m.from) moveWhenDone(s);
         else if (!s._leader && s.readyState === 0) s._join();
         return;
       case "hello":
@@ -632,25 +661,13 @@
 
   function info(g) {
     var w = g.sock && g.sock.ws;
-    return w ? { url: w.url, protocol: w.protocol, extensions: w.extensions, gen: g.gen } : null;
+    // not the url: it carries the token, and each tab has the same address
+    return w ? { protocol: w.protocol, extensions: w.extensions, gen: g.gen } : null;
   }
 
-  // ack confirms a follower's frames, once per task for a burst of them.
-  var acks = null;
-  function ack(g, to, seq) {
-    if (!acks) {
-      acks = {};
-      setTimeout(function () { flushAcks(g); }, 0);
-    }
-    acks[to] = seq;
-  }
-
-  function flushAcks(g) {
-    flushRelay(g);
-    var a = acks;
-    acks = null;
-    if (a && g.data) for (var id in a) g.data.postMessage({ t: "ack", from: tab, to: id, seq: a[id] });
-  }
+  // flushAcks posts what the followers must hear before any news of the
+  // socket: the frames still waiting to be relayed (acks go at once).
+  function flushAcks(g) { flushRelay(g); }
 
   // moveStandIn ends a StandIn whose leader is gone or is now this tab: what
   // it had not seen acknowledged goes back to the outbox (unsent), and Go
@@ -693,6 +710,8 @@
   // url, send, close, events) over the leader's socket. Frames it sends are
   // kept until the leader acknowledges them; pings are answered by the
   // leader, which runs the one heartbeat of the socket.
+  var sendSeq = 0;
+
   class StandIn extends EventTarget {
     constructor(g, url) {
       super();
@@ -716,7 +735,7 @@
       data = String(data);
       this._expect();
       if (data === "ping") { this._in.postMessage({ t: "ping", from: tab }); return; }
-      var seq = ++this._seq;
+      var seq = ++sendSeq; // one counter for the tab: acks name the tab, not the StandIn
       this._pending.push({ seq: seq, data: data });
       this._bytes += utf8Length(data);
       // One message to the leader per task: a loop of send()s is one batch.
@@ -780,7 +799,7 @@
         this._in = new BroadcastChannel(name + "/in");
       }
       clearTimeout(this._timer);
-      if (inf) { this.url = inf.url; this.protocol = inf.protocol; this.extensions = inf.extensions; }
+      if (inf) { this.protocol = inf.protocol; this.extensions = inf.extensions; }
     }
     _open(inf) {
       if (inf) { this._bind(this._leader, inf); this._gen = inf.gen; }
@@ -822,9 +841,12 @@
           if (this.readyState === 0) this._open(m.info);
           return;
         case "close":
-          this._closed(m.code, m.reason, m.wasClean);
+          // What is still pending was never written (acks come first): the
+          // outbox takes it back, as it would a single tab's unsent frames.
+          this._closed(m.code, m.reason, m.wasClean && !this._pending.length);
           return;
         case "bye":
+          this._bye = true;
           moveStandIn(this);
           return;
       }
@@ -1090,6 +1112,7 @@
   }
 
   function fail(e) {
+    if (G) leaveGroup(G, true); // the wasm will never run: lead no one
     var why = e && e.message ? e.message : String(e);
     if (blockedByCSP(e)) {
       why = "the page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src directive (" + why + ")";
