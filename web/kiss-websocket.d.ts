@@ -104,6 +104,11 @@ export interface KissWebsocketShared {
   role: "leader" | "follower";
   /** Tabs on the socket, the leader included (known to the leader only). */
   tabs?: number;
+  /**
+   * The shared socket's heartbeat round trip, ms, as the leader measures it
+   * (a follower's own rtt is its round trip to the leader).
+   */
+  socketRtt: number;
   /** Server frames this tab relayed to the others (leader) or got from the leader (follower). */
   relayedIn: number;
   /** Followers' frames the leader wrote to the socket. */

@@ -430,7 +430,11 @@
 
   function onInbox(g, m) {
     if (!m || G !== g || g.role !== "leader") return;
-    if (m.t === "ping") { g.data.postMessage({ t: "pong", to: m.from }); return; }
+    if (m.t === "ping") { // answered here, with the shared socket's own heartbeat round trip
+      var st = impl && impl.stats();
+      g.data.postMessage({ t: "pong", from: tab, to: m.from, rtt: st ? st.rtt : 0 });
+      return;
+    }
     if (m.t !== "send") return;
     // A batch that waited over a second was sent while this tab was stuck:
     // another tab may have taken the lead since and been given it. Write it
@@ -856,6 +860,7 @@
         while (p.length && p[0].seq <= m.seq) this._bytes -= utf8Length(p.shift().data);
         this._heard();
       } else if (m.t === "pong" && this.readyState === 1) {
+        this._g.socketRtt = m.rtt;
         this._heard();
         this._frame({ data: "pong" });
       }
@@ -1084,6 +1089,7 @@
       if (!impl) return undefined;
       var st = impl.stats(), g = G;
       st.shared = g ? { role: g.role === "leader" ? "leader" : "follower", tabs: g.role === "leader" ? g.nf + 1 : undefined,
+        socketRtt: g.role === "leader" ? st.rtt : g.socketRtt || 0,
         relayedIn: g.relayedIn, relayedOut: g.relayedOut, takeovers: g.takeovers } : null;
       return st;
     },

@@ -196,7 +196,7 @@ func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
 	defer limitSockets(t, e, 1)()
 	browser := browser(t)
 	user := newUser("shared")
-	pageURL := e.sharedPage(t, user, map[string]any{})
+	pageURL := e.sharedPage(t, user, map[string]any{"heartbeat": map[string]any{"delay": 300, "timeout": 5000}})
 	var tabs []*tab
 	for i := range 5 {
 		tabs = append(tabs, openTab(t, browser, "t"+strconv.Itoa(i), pageURL))
@@ -235,6 +235,13 @@ func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
 	}
 	if s := e.state(t, user); s.TooMany != 0 || s.Open != 1 {
 		t.Fatalf("server: %d sockets open, %d refused with 4002; want 1 and 0", s.Open, s.TooMany)
+	}
+	// Followers ping the leader, which answers with the shared socket's round trip.
+	for _, tb := range tabs {
+		waitTrue(t, tb.ctx, `kiss.websocket.stats().shared.socketRtt > 0`, 10*time.Second)
+	}
+	if s := e.state(t, user); s.Open != 1 {
+		t.Fatalf("server: %d sockets open after the heartbeats", s.Open)
 	}
 }
 

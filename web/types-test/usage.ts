@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     console.log(n, why, clean, st);
     if (s.shared) {
       const lead: boolean = s.shared.role === "leader";
-      console.log(lead, s.shared.tabs, s.shared.relayedIn + s.shared.relayedOut + s.shared.takeovers);
+      console.log(lead, s.shared.tabs, s.shared.relayedIn + s.shared.relayedOut + s.shared.takeovers + s.shared.socketRtt);
     }
   }
   void kiss.websocket.init({ shared: true });
