@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall/js"
 	"testing"
@@ -23,17 +21,9 @@ import (
 // the number of faults (a short run by default; `make chaos` runs 220),
 // KISS_CHAOS_SEED the seed (printed, so a failure can be replayed).
 func TestChaos(t *testing.T) {
-	steps, _ := strconv.Atoi(os.Getenv("KISS_CHAOS_STEPS"))
-	if steps <= 0 {
-		steps = 16
-	}
-	seed, err := strconv.ParseInt(os.Getenv("KISS_CHAOS_SEED"), 10, 64)
-	if err != nil {
-		seed = time.Now().UnixNano() % 1e9
-	}
+	steps, seed := chaos.FromEnv("KISS_CHAOS_STEPS", "KISS_CHAOS_SEED", 16)
 	t.Logf("chaos: seed %d, %d faults (KISS_CHAOS_SEED=%d KISS_CHAOS_STEPS=%d make chaos)", seed, steps, seed, steps)
-	tm := chaos.Timing{HeartbeatDelay: 100 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond, ConnectTimeout: 300 * time.Millisecond}
-	faults := tm.Schedule(seed, steps, nil)
+	faults := chaos.Schedule(seed, steps, nil) // the page's config below has chaos.DefaultTiming's figures
 
 	p := newPage(t, pageOpts{})
 	tok, ref := loginPair(t, p.user)

@@ -742,31 +742,36 @@
       var seq = ++sendSeq; // one counter for the tab: acks name the tab, not the StandIn
       this._pending.push({ seq: seq, data: data });
       this._bytes += utf8Length(data);
-      // One message to the leader per task: a loop of send()s is one batch.
+      // One message to the leader per task (a loop of send()s is one batch),
+      // or per 256 frames: the leader acknowledges each batch as it writes
+      // it, and a huge one would keep this tab waiting for that long.
       if (!this._out) {
         this._out = [];
         var self = this;
         queueMicrotask(function () { self._flush(); });
       }
       this._out.push(seq, data);
+      if (this._out.length >= 512) this._flush();
     }
     _flush() {
       var out = this._out;
-      this._out = null;
+      this._out = out && out.length >= 512 ? [] : null; // a full batch: the task's microtask sends the rest
       // closed meanwhile: those frames went back to the outbox (unsent)
       if (out && out.length && this.readyState === 1 && this._in) {
         this._in.postMessage({ t: "send", from: tab, gen: this._gen, at: Date.now(), batch: out });
       }
     }
-    // _expect watches for the leader's answer: none within 2 s means it is
-    // stuck (frozen unseen, or busy), and this tab takes the lock over.
+    // _expect watches for the leader's answer: none within 5 s means it is
+    // stuck (frozen unseen, or busy), and this tab takes the lock over. Not
+    // sooner: a leader may run a long task (a loop of 100k send()s takes
+    // seconds on a slow machine), and its socket is alive meanwhile.
     _expect() {
       if (this._watch) return;
       var self = this, g = this._g;
       this._watch = setTimeout(function () {
         self._watch = 0;
         if (self.readyState === 1 && self._leader && G === g && g.role === "follower") request(g, true);
-      }, 2000);
+      }, 5000);
     }
     _heard() {
       clearTimeout(this._watch);
@@ -791,7 +796,7 @@
           var held = (q.held || []).some(function (l) { return l.name === g.name; });
           if (held && self.readyState === 0 && !self._leader && G === g && g.role === "follower") request(g, true);
         }, function () {});
-      }, 1000 + Math.random() * 500);
+      }, 3000 + Math.random() * 1000);
     }
     _bind(leader, inf) {
       if (this._leader !== leader) {

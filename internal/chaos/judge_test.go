@@ -45,3 +45,16 @@ func TestJudgePushes(t *testing.T) {
 		t.Errorf("reordered: %q", bad)
 	}
 }
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv("CHAOS_TEST_STEPS", "7")
+	t.Setenv("CHAOS_TEST_SEED", "42")
+	if steps, seed := chaos.FromEnv("CHAOS_TEST_STEPS", "CHAOS_TEST_SEED", 3); steps != 7 || seed != 42 {
+		t.Errorf("set: %d faults, seed %d; want 7, 42", steps, seed)
+	}
+	t.Setenv("CHAOS_TEST_STEPS", "0")
+	t.Setenv("CHAOS_TEST_SEED", "")
+	if steps, seed := chaos.FromEnv("CHAOS_TEST_STEPS", "CHAOS_TEST_SEED", 3); steps != 3 || seed < 0 {
+		t.Errorf("unset: %d faults, seed %d; want the default 3 and a fresh seed", steps, seed)
+	}
+}

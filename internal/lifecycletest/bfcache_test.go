@@ -16,23 +16,29 @@ import (
 // Away and back: the page is restored from the back/forward cache, with
 // none of our doing in the way; the socket is open again within a second
 // of pageshow; a message sent just before leaving reached the server once.
+// watchCache reports the tab's restores from the back/forward cache, and
+// why a navigation back did not use it.
+func watchCache(ctx context.Context) (restored <-chan struct{}, notUsed <-chan []string) {
+	r, nu := make(chan struct{}, 4), make(chan []string, 4)
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if nav, ok := ev.(*page.EventFrameNavigated); ok && nav.Type == page.NavigationTypeBackForwardCacheRestore {
+			r <- struct{}{}
+		}
+		if e, ok := ev.(*page.EventBackForwardCacheNotUsed); ok {
+			var why []string
+			for _, x := range e.NotRestoredExplanations {
+				why = append(why, string(x.Type)+": "+string(x.Reason))
+			}
+			nu <- why
+		}
+	})
+	return r, nu
+}
+
 func TestBackForwardCacheRestoresTheConnection(t *testing.T) {
 	e := newEnv(t)
 	ctx := browser(t)
-	notUsed := make(chan []string, 4)
-	restores := make(chan struct{}, 4)
-	chromedp.ListenTarget(ctx, func(ev any) {
-		if nav, ok := ev.(*page.EventFrameNavigated); ok && nav.Type == page.NavigationTypeBackForwardCacheRestore {
-			restores <- struct{}{}
-		}
-		if nu, ok := ev.(*page.EventBackForwardCacheNotUsed); ok {
-			var why []string
-			for _, r := range nu.NotRestoredExplanations {
-				why = append(why, string(r.Type)+": "+string(r.Reason))
-			}
-			notUsed <- why
-		}
-	})
+	restores, notUsed := watchCache(ctx)
 	user := "bfcache-" + time.Now().Format("150405.000")
 	run(t, ctx, "open the page", chromedp.Navigate(e.pageURL(t, "", user, map[string]any{})))
 	waitTrue(t, ctx, hasEvent("EVT_CONNECTED", 1), 10*time.Second)

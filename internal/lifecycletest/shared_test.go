@@ -36,6 +36,21 @@ func (e *env) sharedPage(t *testing.T, user string, cfg map[string]any) string {
 	return e.pageURL(t, "", user, cfg)
 }
 
+// openShared opens n tabs (t0, t1, ...) of a new user's page in shared mode
+// (cfg for init) in a new browser, and waits until they settle on one
+// socket; it returns the user, the tabs and the one that leads.
+func openShared(t *testing.T, e *env, prefix string, n int, cfg map[string]any) (string, []*tab, *tab) {
+	t.Helper()
+	browser := browser(t)
+	user := newUser(prefix)
+	pageURL := e.sharedPage(t, user, cfg)
+	var tabs []*tab
+	for i := range n {
+		tabs = append(tabs, openTab(t, browser, "t"+strconv.Itoa(i), pageURL))
+	}
+	return user, tabs, settled(t, e, user, tabs, 15*time.Second)
+}
+
 // openTab opens one more tab of the browser on pageURL, connected.
 func openTab(t *testing.T, browser context.Context, name, pageURL string) *tab {
 	t.Helper()
@@ -194,14 +209,7 @@ func limitSockets(t *testing.T, e *env, n int) func() {
 func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
 	e := newEnv(t)
 	defer limitSockets(t, e, 1)()
-	browser := browser(t)
-	user := newUser("shared")
-	pageURL := e.sharedPage(t, user, map[string]any{"heartbeat": map[string]any{"delay": 300, "timeout": 5000}})
-	var tabs []*tab
-	for i := range 5 {
-		tabs = append(tabs, openTab(t, browser, "t"+strconv.Itoa(i), pageURL))
-	}
-	leader := settled(t, e, user, tabs, 15*time.Second)
+	user, tabs, leader := openShared(t, e, "shared", 5, map[string]any{"heartbeat": map[string]any{"delay": 300, "timeout": 5000}})
 	t.Logf("leader %s; %d upgrades for 5 tabs (the lead moves to the visible tab)", leader.name, e.state(t, user).Upgrades)
 	// Each new tab comes to the front and hides the others: the lead follows
 	// the visible one, so a throttled tab never runs the shared heartbeat.
@@ -251,14 +259,7 @@ func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
 func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
 	e := newEnv(t)
 	defer limitSockets(t, e, 1)()
-	browser := browser(t)
-	user := newUser("handover")
-	pageURL := e.sharedPage(t, user, map[string]any{})
-	var tabs []*tab
-	for i := range 3 {
-		tabs = append(tabs, openTab(t, browser, "t"+strconv.Itoa(i), pageURL))
-	}
-	leader := settled(t, e, user, tabs, 15*time.Second)
+	user, tabs, leader := openShared(t, e, "handover", 3, map[string]any{})
 	const bound = time.Second + 500*time.Millisecond // one second plus a loopback handshake, with room for a loaded machine
 
 	rest := without(tabs, leader)
@@ -310,11 +311,7 @@ func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
 func TestSharedLeaderCrashHandsOver(t *testing.T) {
 	e := newEnv(t)
 	defer limitSockets(t, e, 1)()
-	browser := browser(t)
-	user := newUser("shared-crash")
-	pageURL := e.sharedPage(t, user, map[string]any{})
-	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
-	leader := settled(t, e, user, tabs, 15*time.Second)
+	user, tabs, leader := openShared(t, e, "shared-crash", 2, map[string]any{})
 	other := without(tabs, leader)[0]
 	n := count(events(t, other.ctx), "EVT_RECONNECTED")
 	// Page.crash does not answer: the renderer is gone before it could.
@@ -345,26 +342,9 @@ func visibility(t *testing.T, tb *tab) string {
 func TestSharedLeaderIntoTheBackForwardCache(t *testing.T) {
 	e := newEnv(t)
 	defer limitSockets(t, e, 1)()
-	browser := browser(t)
-	user := newUser("shared-bfcache")
-	pageURL := e.sharedPage(t, user, map[string]any{})
-	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
-	leader := settled(t, e, user, tabs, 15*time.Second)
+	user, tabs, leader := openShared(t, e, "shared-bfcache", 2, map[string]any{})
 	other := without(tabs, leader)[0]
-	notUsed := make(chan []string, 4)
-	restored := make(chan struct{}, 4)
-	chromedp.ListenTarget(leader.ctx, func(ev any) {
-		if nav, ok := ev.(*page.EventFrameNavigated); ok && nav.Type == page.NavigationTypeBackForwardCacheRestore {
-			restored <- struct{}{}
-		}
-		if nu, ok := ev.(*page.EventBackForwardCacheNotUsed); ok {
-			var why []string
-			for _, r := range nu.NotRestoredExplanations {
-				why = append(why, string(r.Type)+": "+string(r.Reason))
-			}
-			notUsed <- why
-		}
-	})
+	restored, notUsed := watchCache(leader.ctx)
 	n := count(events(t, other.ctx), "EVT_RECONNECTED")
 	var ignored any
 	eval(t, leader.ctx, `location.href = "/other.html"; 1`, &ignored)
@@ -395,29 +375,25 @@ func TestSharedLeaderIntoTheBackForwardCache(t *testing.T) {
 }
 
 // A leader stuck in a long task (no freeze event, its socket alive) does not
-// starve the others: a follower whose frames go unacknowledged for 2 s takes
+// starve the others: a follower whose frames go unacknowledged for 5 s takes
 // the lock over and resends them; the stuck tab, running again, writes none
 // of them (they waited over a second: it asks the lock manager first and
 // learns it lost the lead) and follows.
 func TestSharedStuckLeaderIsTakenOver(t *testing.T) {
 	e := newEnv(t)
-	browser := browser(t)
-	user := newUser("shared-stuck")
-	pageURL := e.sharedPage(t, user, map[string]any{})
-	tabs := []*tab{openTab(t, browser, "t0", pageURL), openTab(t, browser, "t1", pageURL)}
-	leader := settled(t, e, user, tabs, 15*time.Second)
+	user, tabs, leader := openShared(t, e, "shared-stuck", 2, map[string]any{})
 	other := without(tabs, leader)[0]
 	var ignored any
 	eval(t, other.ctx, `T.stuck = new Promise(function (ok) { new BroadcastChannel("stuck").onmessage = function () { ok(true); }; }); 1`, &ignored)
 	eval(t, leader.ctx, `setTimeout(function () {
 		new BroadcastChannel("stuck").postMessage(1);
-		var end = Date.now() + 5000;
+		var end = Date.now() + 8000;
 		while (Date.now() < end) {}
 	}, 0); 1`, &ignored)
 	eval(t, other.ctx, `T.stuck`, &ignored) // the long task has begun
 	stuck := time.Now()
 	sendAll(t, []*tab{other}, 10, "while-stuck-")
-	waitTrue(t, other.ctx, `kiss.websocket.stats().shared.role === "leader"`, 10*time.Second)
+	waitTrue(t, other.ctx, `kiss.websocket.stats().shared.role === "leader"`, 15*time.Second)
 	t.Logf("%s took the lead %v after the leader got stuck", other.name, time.Since(stuck).Round(time.Millisecond))
 	got := waitServerGot(t, e, user, []*tab{other}, 10, "while-stuck-")
 	inOrder(t, "sent while the leader was stuck", got["while-stuck-"+other.name], 0, 10)

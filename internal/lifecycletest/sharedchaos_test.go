@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,17 +50,9 @@ type chaosTab struct {
 // KISS_SHARED_CHAOS_STEPS sets the number of faults (12 by default; make
 // chaos runs 120), KISS_SHARED_CHAOS_SEED the seed.
 func TestSharedChaos(t *testing.T) {
-	steps, _ := strconv.Atoi(os.Getenv("KISS_SHARED_CHAOS_STEPS"))
-	if steps <= 0 {
-		steps = 12
-	}
-	seed, err := strconv.ParseInt(os.Getenv("KISS_SHARED_CHAOS_SEED"), 10, 64)
-	if err != nil {
-		seed = time.Now().UnixNano() % 1e9
-	}
+	steps, seed := chaos.FromEnv("KISS_SHARED_CHAOS_STEPS", "KISS_SHARED_CHAOS_SEED", 12)
 	t.Logf("shared chaos: seed %d, %d faults (KISS_SHARED_CHAOS_SEED=%d KISS_SHARED_CHAOS_STEPS=%d)", seed, steps, seed, steps)
-	tm := chaos.Timing{HeartbeatDelay: 100 * time.Millisecond, HeartbeatTimeout: 300 * time.Millisecond, ConnectTimeout: 300 * time.Millisecond}
-	server := tm.Schedule(seed, steps, nil)
+	server := chaos.Schedule(seed, steps, nil)                 // the page's config below has chaos.DefaultTiming's figures
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x736861726564)) // "shared"
 
 	e := newEnv(t)
