@@ -5,6 +5,7 @@ package kissserver
 import (
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -28,6 +29,7 @@ type conn struct {
 	received []string
 	open     bool
 	tooMany  bool // beyond the limit of sockets per user: closed with 4002, never open
+	ended    time.Time
 	pings    int
 	ignored  int
 }
@@ -102,7 +104,7 @@ func (s *Server) unregister(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer close(c.gone)
-	c.open = false
+	c.open, c.ended = false, time.Now()
 	for _, st := range s.statsLocked(c.user) {
 		st.open--
 	}

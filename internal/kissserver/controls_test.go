@@ -39,6 +39,11 @@ func TestCloseAll(t *testing.T) {
 			if open := ts.openConns(); len(open) != 0 {
 				t.Fatalf("after CloseAll: %+v still open", open)
 			}
+			for _, c := range ts.Conns() {
+				if c.Ended.IsZero() {
+					t.Fatalf("conn %d closed without an end time", c.ID)
+				}
+			}
 		})
 	}
 }

@@ -2,6 +2,8 @@
 
 package kissserver
 
+import "time"
+
 // Bounds on what the server remembers for tests, so a long benchmark or a
 // forgotten dev server cannot grow without limit.
 const (
@@ -17,6 +19,9 @@ type ConnInfo struct {
 	Open     bool     `json:"open"`
 	Pings    int      `json:"pings"`   // text "ping" frames received
 	Ignored  int      `json:"ignored"` // binary or non-channel frames dropped
+	// Ended is when the server saw a closed socket end (zero while open):
+	// tests time what follows from it.
+	Ended time.Time `json:"ended,omitzero"`
 }
 
 // userStats are the per-user counters tests assert on.
@@ -80,7 +85,7 @@ func (s *Server) Conns() []ConnInfo {
 	out := make([]ConnInfo, 0, len(s.conns))
 	for _, c := range s.conns {
 		out = append(out, ConnInfo{ID: c.id, User: c.user, Open: c.open,
-			Received: append([]string{}, c.received...), Pings: c.pings, Ignored: c.ignored})
+			Received: append([]string{}, c.received...), Pings: c.pings, Ignored: c.ignored, Ended: c.ended})
 	}
 	return out
 }

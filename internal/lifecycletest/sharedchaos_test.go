@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/kissjs/kiss-websocket/internal/chaos"
+	"github.com/kissjs/kiss-websocket/internal/kissserver"
 	"github.com/kissjs/kiss-websocket/internal/testhttp"
 )
 
@@ -337,27 +338,23 @@ func (e *env) runSteps(t *testing.T, steps []chaos.Step) {
 
 func (e *env) unfault(t *testing.T) { e.runSteps(t, chaos.Unfault()) }
 
+// conns lists user's server sockets, open and recently closed, by ID.
+func (e *env) conns(t *testing.T, user string) []kissserver.ConnInfo {
+	t.Helper()
+	var s struct{ Conns []kissserver.ConnInfo }
+	if err := json.Unmarshal([]byte(e.control(t, "GET", "/test/state", url.Values{"user": {user}})), &s); err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(s.Conns, func(a, b kissserver.ConnInfo) int { return int(a.ID - b.ID) })
+	return s.Conns
+}
+
 // serverConns lists, per server socket of user in the order they opened,
 // the seqs it received on each channel.
 func (e *env) serverConns(t *testing.T, user string) []map[string][]int {
 	t.Helper()
-	var s struct {
-		Conns []struct {
-			ID       int64
-			Received []string
-		}
-	}
-	if err := json.Unmarshal([]byte(e.control(t, "GET", "/test/state", url.Values{"user": {user}})), &s); err != nil {
-		t.Fatal(err)
-	}
-	slices.SortFunc(s.Conns, func(a, b struct {
-		ID       int64
-		Received []string
-	}) int {
-		return int(a.ID - b.ID)
-	})
 	var out []map[string][]int
-	for _, c := range s.Conns {
+	for _, c := range e.conns(t, user) {
 		m := map[string][]int{}
 		for _, r := range c.Received {
 			var f struct {
