@@ -737,8 +737,10 @@
       if (this.readyState === 0) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
       if (this.readyState !== 1) return;
       data = String(data);
-      this._expect();
+      // A ping's answer is the heartbeat's to wait for (its own timeout);
+      // frames are watched here.
       if (data === "ping") { this._in.postMessage({ t: "ping", from: tab }); return; }
+      this._expect();
       var seq = ++sendSeq; // one counter for the tab: acks name the tab, not the StandIn
       this._pending.push({ seq: seq, data: data });
       this._bytes += utf8Length(data);

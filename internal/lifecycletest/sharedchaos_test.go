@@ -91,6 +91,7 @@ func TestSharedChaos(t *testing.T) {
 	}
 	closeTab := func(ct *chaosTab) {
 		drain(t, ct)
+		delivered(t, e, user, ct)
 		ct.cancel()
 		ct.alive = false
 		alive = slices.DeleteFunc(alive, func(x *chaosTab) bool { return x == ct })
@@ -280,6 +281,33 @@ func drain(t *testing.T, ct *chaosTab) {
 	waitTrue(t, ct.ctx, `kiss.websocket.state === "open" && kiss.websocket.stats().queued === 0 && kiss.websocket.connection.bufferedAmount === 0`, 15*time.Second)
 	eval(t, ct.ctx, `T.accepted`, &ct.accepted)
 	eval(t, ct.ctx, `T.pushes`, &ct.pushes)
+}
+
+// delivered waits until the server has the last frame the tab accepted: a
+// frame the browser took (bufferedAmount 0) may still be on its way out of
+// the network process, and closing the tab then would lose it, as it would
+// a single tab's.
+func delivered(t *testing.T, e *env, user string, ct *chaosTab) {
+	t.Helper()
+	if len(ct.accepted) == 0 {
+		return
+	}
+	last := ct.accepted[len(ct.accepted)-1]
+	deadline := time.Now().Add(15 * time.Second)
+	got := func() bool {
+		for _, c := range e.serverConns(t, user) {
+			if slices.Contains(c["seq-"+ct.name], last) {
+				return true
+			}
+		}
+		return false
+	}
+	for !got() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: the server never got seq %d, its last", ct.name, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // storeSession logs user in and stores the session in the profile's
