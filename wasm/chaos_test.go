@@ -149,17 +149,15 @@ func unfault(t *testing.T) { runSteps(t, chaos.Unfault()) }
 
 func runSteps(t *testing.T, steps []chaos.Step) {
 	t.Helper()
-	for _, s := range steps {
-		if s.Path == "" {
-			time.Sleep(s.Hold) // the fault is on for this long
-			continue
-		}
-		q := url.Values{}
-		for k, v := range s.Params {
-			q.Set(k, v)
-		}
-		control(t, s.Path, q)
+	chaos.Run(steps, func(path string, params map[string]string) { control(t, path, values(params)) })
+}
+
+func values(params map[string]string) url.Values {
+	q := url.Values{}
+	for k, v := range params {
+		q.Set(k, v)
 	}
+	return q
 }
 
 // waitOpenConns waits until the server has want open sockets of user, and

@@ -61,3 +61,15 @@ func Unfault() []Step {
 		{Path: "/test/refuse", Params: map[string]string{"status": "0"}},
 	}
 }
+
+// Run applies steps in order: post for each control, a wait for each Hold
+// (the fault is on for that long). Each run posts through its own client.
+func Run(steps []Step, post func(path string, params map[string]string)) {
+	for _, s := range steps {
+		if s.Path == "" {
+			time.Sleep(s.Hold)
+			continue
+		}
+		post(s.Path, s.Params)
+	}
+}

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kissjs/kiss-websocket/internal/chaos"
 )
@@ -56,5 +57,21 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv("CHAOS_TEST_SEED", "")
 	if steps, seed := chaos.FromEnv("CHAOS_TEST_STEPS", "CHAOS_TEST_SEED", 3); steps != 3 || seed < 0 {
 		t.Errorf("unset: %d faults, seed %d; want the default 3 and a fresh seed", steps, seed)
+	}
+}
+
+func TestRunPostsAndHolds(t *testing.T) {
+	var got []string
+	start := time.Now()
+	chaos.Run([]chaos.Step{
+		{Path: "/test/proxy/stall", Params: map[string]string{"on": "1"}},
+		{Hold: 20 * time.Millisecond},
+		{Path: "/test/proxy/stall", Params: map[string]string{"on": "0"}},
+	}, func(path string, params map[string]string) { got = append(got, path+"?on="+params["on"]) })
+	if strings.Join(got, " ") != "/test/proxy/stall?on=1 /test/proxy/stall?on=0" {
+		t.Fatalf("posted %q", got)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Fatalf("held %v, want the step's 20 ms", d)
 	}
 }

@@ -351,17 +351,13 @@ func (e *env) rawPush(t *testing.T, user, frame string) int {
 // runSteps applies a fault's steps through the dev server's controls.
 func (e *env) runSteps(t *testing.T, steps []chaos.Step) {
 	t.Helper()
-	for _, s := range steps {
-		if s.Path == "" {
-			time.Sleep(s.Hold) // the fault is on for this long
-			continue
-		}
+	chaos.Run(steps, func(path string, params map[string]string) {
 		q := url.Values{}
-		for k, v := range s.Params {
+		for k, v := range params {
 			q.Set(k, v)
 		}
-		e.control(t, "POST", s.Path, q)
-	}
+		e.control(t, "POST", path, q)
+	})
 }
 
 func (e *env) unfault(t *testing.T) { e.runSteps(t, chaos.Unfault()) }
