@@ -63,6 +63,7 @@ func TestDecodeNamesTheBadField(t *testing.T) {
 		{"sslPort too big", map[string]any{"sslPort": 70000.0}, "sslPort"},
 		{"socketUrl number", map[string]any{"socketUrl": 12.0}, "socketUrl"},
 		{"socketUrl ftp", map[string]any{"socketUrl": "ftp://x/"}, "socketUrl"},
+		{"shared string", map[string]any{"shared": "yes"}, "shared"},
 		{"connectTimeout negative", map[string]any{"connectTimeout": -5.0}, "connectTimeout"},
 		{"outbox maxMessages fraction", map[string]any{"outbox": map[string]any{"maxMessages": 1.5}}, "outbox.maxMessages"},
 		{"onopen not function", map[string]any{"onopen": "x"}, "onopen"},
