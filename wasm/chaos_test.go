@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strings"
 	"syscall/js"
 	"testing"
 	"time"
@@ -114,24 +113,17 @@ func TestChaos(t *testing.T) {
 		violations = append(violations, fmt.Sprintf("after close(): %d js.Funcs, %d listeners, %d goroutines (baseline %d)", funcs, listeners, goroutines, baseline))
 	}
 
-	var kinds []string
-	for k, n := range byKind {
-		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-	}
-	slices.Sort(kinds)
-	slices.Sort(recover)
-	q := func(p float64) time.Duration { return recover[int(p*float64(len(recover)-1))].Round(time.Millisecond) }
 	summary := fmt.Sprintf(`browser chaos, seed %d, %d faults in %v
   faults by kind      %s (restarts after 4002/4003: %d)
   messages            sent %d, accepted %d, delivered %d, in flight at a failure %d, refused (outbox full) %d, lost 0 expected
   pushes              written %d, delivered %d, in flight %d
   sockets             max open at the server once settled: %d
-  recovery            fault -> open again: p50 %v, p99 %v, max %v
+  recovery            fault -> open again: %v
   after close()       %d js.Funcs, %d listeners, %d goroutines (%d before init)
   violations          %d`,
-		seed, len(faults), elapsed.Round(time.Second), strings.Join(kinds, ", "), restarts,
+		seed, len(faults), elapsed.Round(time.Second), chaos.Counts(byKind), restarts,
 		p.eval("T.next").Int(), len(accepted), delivered, inFlight, p.eval("T.refused").Int(),
-		len(pushed), len(got), pushMissing, maxSettled, q(0.5), q(0.99), recover[len(recover)-1].Round(time.Millisecond),
+		len(pushed), len(got), pushMissing, maxSettled, chaos.QuantilesOf(recover),
 		funcs, listeners, goroutines, baseline, len(violations))
 	fmt.Println(summary)
 	for _, v := range violations {

@@ -43,7 +43,8 @@ type Quantiles struct {
 	P50, P99, Max time.Duration
 }
 
-func quantilesOf(ds []time.Duration) Quantiles {
+// QuantilesOf is the p50, p99 and max of ds (any order; ds is not changed).
+func QuantilesOf(ds []time.Duration) Quantiles {
 	if len(ds) == 0 {
 		return Quantiles{}
 	}
@@ -110,7 +111,7 @@ func (l *Ledger) Summary() Summary {
 		open += e.d
 		s.MaxClientSockets = max(s.MaxClientSockets, open)
 	}
-	s.Reconnect = quantilesOf(reconnect)
+	s.Reconnect = QuantilesOf(reconnect)
 
 	// Detection: from each fault to the first abnormal socket end after it,
 	// if that comes before the next fault.
@@ -132,7 +133,7 @@ func (l *Ledger) Summary() Summary {
 		detect[f.f.Kind] = append(detect[f.f.Kind], ends[j].Sub(f.at))
 	}
 	for k, ds := range detect {
-		s.Detect[k] = quantilesOf(ds)
+		s.Detect[k] = QuantilesOf(ds)
 	}
 	return s
 }
@@ -189,6 +190,12 @@ func byFault(m map[string]int) string {
 	if len(m) == 0 {
 		return ""
 	}
+	return "   (" + Counts(m) + ")"
+}
+
+// Counts renders counts by name as "stall-reads 40, drop 3": most first,
+// then by name.
+func Counts(m map[string]int) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -203,5 +210,5 @@ func byFault(m map[string]int) string {
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
-	return "   (" + strings.Join(parts, ", ") + ")"
+	return strings.Join(parts, ", ")
 }

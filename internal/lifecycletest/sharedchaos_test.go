@@ -221,24 +221,17 @@ func TestSharedChaos(t *testing.T) {
 			ct.name, state, len(ct.accepted), d, f, len(bad)+len(pbad), len(ct.pushes), miss))
 		sent, delivered, inFlight, got, missed = sent+len(ct.accepted), delivered+d, inFlight+f, got+len(ct.pushes), missed+miss
 	}
-	var kinds []string
-	for k, n := range byKind {
-		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-	}
-	slices.Sort(kinds)
-	slices.Sort(recover)
-	q := func(p float64) time.Duration { return recover[int(p*float64(len(recover)-1))].Round(time.Millisecond) }
 	fmt.Printf(`shared chaos, seed %d, %d faults in %v, %d tabs in all (%d at the end)
   faults by kind      %s (restarts after 4002/4003: %d)
   messages            accepted %d, delivered %d, in flight at a failure %d, lost 0 expected, duplicated 0 expected
   pushes              written %d, received %d in all tabs (missed %d: in flight at a failure)
   sockets             one at the server, one leader, every tab open: after each fault
-  recovery            fault -> settled: p50 %v, p99 %v, max %v
+  recovery            fault -> settled: %v
   violations          %d
 per tab:
 %s
-`, seed, steps, elapsed.Round(time.Second), len(all), len(alive), strings.Join(kinds, ", "), restarts,
-		sent, delivered, inFlight, len(pushed), got, missed, q(0.5), q(0.99), recover[len(recover)-1].Round(time.Millisecond),
+`, seed, steps, elapsed.Round(time.Second), len(all), len(alive), chaos.Counts(byKind), restarts,
+		sent, delivered, inFlight, len(pushed), got, missed, chaos.QuantilesOf(recover),
 		len(violations), strings.Join(rows, "\n"))
 	for _, v := range violations {
 		t.Error(v)
