@@ -410,7 +410,6 @@
   // confirmed and not resent), or after 500 ms for one that crashed.
   function moveWhenDone(s) {
     if (!s._leader || s._bye || s.readyState === 3) { moveStandIn(s); return; }
-    s._moveOnBye = true;
     setTimeout(function () { moveStandIn(s); }, 500);
   }
 
@@ -722,7 +721,7 @@
       this.url = url; this.protocol = ""; this.extensions = ""; this.binaryType = "blob";
       this.readyState = 0;
       this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
-      this._g = g; this._leader = null; this._seq = 0; this._pending = []; this._bytes = 0;
+      this._g = g; this._leader = null; this._pending = []; this._bytes = 0;
       this._n = {}; this._timer = 0; this._watch = 0; this._dc = null; this._in = null; this._early = [];
       this._out = null; this._gen = 0;
       g.standin = this;
