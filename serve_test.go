@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -461,5 +462,58 @@ func TestRevisitIsA304PerEncoding(t *testing.T) {
 	}
 	if r := get("br", tags["br"]); r.StatusCode != 200 || r.Header.Get("ETag") == tags["br"] {
 		t.Errorf("rebuilt file: %d with ETag %q (was %q)", r.StatusCode, r.Header.Get("ETag"), tags["br"])
+	}
+}
+
+// The README's recipe for a page served from another origin: POST /login
+// for a token; the socket is refused (403) until the dev server allows the
+// page's origin with -origin, and the refusal's log line says so.
+func TestRunAnotherOriginNeedsTheOriginFlag(t *testing.T) {
+	t.Parallel()
+	const page = "http://localhost:3000" // the app's own server
+	dial := func(d *devServer) (*websocket.Conn, *http.Response, error) {
+		st, body := d.request(t, "POST", "/login", `{"username":"dev","password":"anything"}`)
+		var sess struct {
+			Token, RefreshToken string
+			ExpiresIn           int
+			WS                  struct{ Port, SSLPort int }
+		}
+		if err := json.Unmarshal([]byte(body), &sess); st != 200 || err != nil || sess.Token == "" ||
+			sess.RefreshToken == "" || sess.ExpiresIn <= 0 || "http://127.0.0.1:"+fmt.Sprint(sess.WS.Port) != d.url {
+			t.Fatalf("POST /login: %d %s (%v)", st, body, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		t.Cleanup(cancel)
+		c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(d.url, "http")+"/?token="+sess.Token,
+			&websocket.DialOptions{HTTPClient: d.client, HTTPHeader: http.Header{"Origin": {page}}})
+		if c != nil {
+			t.Cleanup(func() { _ = c.CloseNow() })
+		}
+		return c, resp, err
+	}
+
+	d := startRun(t)
+	if _, resp, err := dial(d); err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a page from %s without -origin: %v, want 403", page, err)
+	}
+	advice := "start the dev server with -origin 'localhost:3000'"
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(d.out.String(), advice); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log does not say %q:\n%s", advice, d.out)
+		}
+	}
+
+	d = startRun(t, "-origin", "localhost:3000")
+	c, _, err := dial(d)
+	if err != nil {
+		t.Fatalf("a page from %s with -origin localhost:3000: %v\n%s", page, err, d.out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Write(ctx, websocket.MessageText, []byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(ctx); err != nil || string(b) != "pong" {
+		t.Fatalf("read %q, %v; want pong", b, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -41,10 +43,16 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.wg.Done()
 
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
-	if err != nil { // Accept has answered (403 for a foreign Origin)
+	sw := &statusWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(sw, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
+	if err != nil { // Accept has answered
 		s.register(user, nil)
-		s.logf("upgrade from %s failed: %v", r.RemoteAddr, err)
+		if sw.status == http.StatusForbidden {
+			// The browser only sees a failed socket: the log has to say why.
+			s.logf("upgrade from %s refused: 403, %s", r.RemoteAddr, foreignOrigin(r))
+		} else {
+			s.logf("upgrade from %s failed: %v", r.RemoteAddr, err)
+		}
 		return
 	}
 	ws.SetReadLimit(s.opts.MaxFrameBytes) // before register: no frame is read yet
@@ -65,6 +73,42 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	c.shut(func(ws *websocket.Conn) { _ = ws.Close(websocket.StatusInternalError, "") })
 	s.unregister(c)
 }
+
+// foreignOrigin explains a 403 for an Origin that is neither the request's
+// host nor allowed by OriginPatterns (the dev server's -origin flag), and
+// names the pattern that would allow it. Only the Origin's scheme and host
+// are repeated, never a path or query.
+func foreignOrigin(r *http.Request) string {
+	u, err := url.Parse(r.Header.Get("Origin"))
+	if err != nil || u.Host == "" {
+		return "the page's Origin names no host that -origin could allow (a sandboxed frame or a file: page sends \"null\"): serve the page over http(s)"
+	}
+	// Patterns are path.Match patterns: an IPv6 host's brackets need escaping.
+	literal := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace
+	also := ""
+	if port := u.Port(); port != "" {
+		also = fmt.Sprintf(", or '%s:*' for any port", literal(strings.TrimSuffix(u.Host, ":"+port)))
+	}
+	return fmt.Sprintf("the page's Origin %s://%s is not this server's host %q and matches no -origin pattern: "+
+		"start the dev server with -origin '%s'%s (repeatable, comma-separated)",
+		u.Scheme, u.Host, r.Host, literal(u.Host), also)
+}
+
+// statusWriter remembers the status an http.ResponseWriter was given;
+// Unwrap lets websocket.Accept reach the connection to hijack.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func stateName(st tokenState) string {
 	if st == tokenExpired {

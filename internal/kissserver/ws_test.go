@@ -4,6 +4,8 @@ package kissserver_test
 
 import (
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +146,75 @@ func TestOriginCheck(t *testing.T) {
 			t.Fatalf("origin %s: %v", origin, err)
 		}
 	}
+}
+
+// A browser reports a refused upgrade as a bare failed socket, so the 403
+// for a foreign Origin is explained in the log, with the -origin pattern
+// that allows it; a server given that pattern accepts the same page.
+func TestForeignOriginLogNamesTheOriginFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ origin, pattern string }{
+		{"http://localhost:3000", "localhost:3000"},
+		{"https://App.Example", "App.Example"},
+		{"http://[::1]:5173", `\[::1\]:5173`}, // path.Match patterns: brackets escaped
+	} {
+		var sink logSink
+		ts := start(t, kissserver.Options{Logf: sink.logf})
+		if got := ts.refusedWith(t, ts.Login("dev").Token, http.Header{"Origin": {tc.origin}}); got != http.StatusForbidden {
+			t.Fatalf("origin %s: %d, want 403", tc.origin, got)
+		}
+		line := forbiddenLine(t, &sink)
+		m := regexp.MustCompile(`-origin '([^']+)'`).FindStringSubmatch(line)
+		if m == nil || !strings.Contains(line, tc.origin) {
+			t.Fatalf("origin %s: the 403 line names neither it nor -origin 'PATTERN':\n%s", tc.origin, line)
+		}
+		if m[1] != tc.pattern {
+			t.Errorf("origin %s: the log advises -origin '%s', want '%s'", tc.origin, m[1], tc.pattern)
+		}
+		allowed := start(t, kissserver.Options{OriginPatterns: []string{m[1]}})
+		if _, _, err := allowed.dial(t, allowed.Login("dev").Token, http.Header{"Origin": {tc.origin}}); err != nil {
+			t.Errorf("origin %s with the advised -origin '%s': %v", tc.origin, m[1], err)
+		}
+		// With a port, the advice also gives the pattern for any port.
+		u, _ := url.Parse(tc.origin)
+		wild := regexp.MustCompile(`or '([^']+)' for any port`).FindStringSubmatch(line)
+		if (wild != nil) != (u.Port() != "") {
+			t.Fatalf("origin %s: any-port advice %q", tc.origin, wild)
+		}
+		if wild != nil {
+			other := strings.TrimSuffix(tc.origin, u.Port()) + "1"
+			anyPort := start(t, kissserver.Options{OriginPatterns: []string{wild[1]}})
+			if _, _, err := anyPort.dial(t, anyPort.Login("dev").Token, http.Header{"Origin": {other}}); err != nil {
+				t.Errorf("origin %s with the advised -origin '%s': %v", other, wild[1], err)
+			}
+		}
+	}
+	// A page with no host (Origin: null) cannot be allowed by a pattern: the
+	// log says so instead of advising one.
+	var sink logSink
+	ts := start(t, kissserver.Options{Logf: sink.logf})
+	if got := ts.refusedWith(t, ts.Login("dev").Token, http.Header{"Origin": {"null"}}); got != http.StatusForbidden {
+		t.Fatalf("origin null: %d, want 403", got)
+	}
+	if line := forbiddenLine(t, &sink); !strings.Contains(line, "names no host") {
+		t.Errorf("origin null: the log does not explain the 403:\n%s", line)
+	}
+}
+
+// forbiddenLine waits for the server's log line about a 403 (it is written
+// as the handler ends, so maybe after the client has the answer).
+func forbiddenLine(t *testing.T, sink *logSink) string {
+	t.Helper()
+	line := ""
+	eventually(t, "the log line of the 403", func() bool {
+		for _, l := range strings.Split(sink.all(), "\n") {
+			if strings.Contains(l, "refused: 403") {
+				line = l
+			}
+		}
+		return line != ""
+	})
+	return line
 }
 
 func TestOversizedFrameCloses1009(t *testing.T) {
