@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -61,6 +62,33 @@ func TestHouseRules(t *testing.T) {
 		switch {
 		case strings.HasPrefix(dep, "github.com/coder/websocket"), dep == "encoding/json", dep == "net/http":
 			t.Errorf("the wasm links %s", dep)
+		}
+	}
+}
+
+// The README names the Go release that builds the project: the go line of
+// go.mod, as "Go X.Y or later".
+func TestReadmeGoVersionIsGoMods(t *testing.T) {
+	t.Parallel()
+	mod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^go (\d+\.\d+)`).FindSubmatch(mod)
+	if m == nil {
+		t.Fatal("go.mod has no go line")
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := regexp.MustCompile(`Go (\d+\.\d+)(?:\.\d+)? or later`).FindAllSubmatch(readme, -1)
+	if len(claims) == 0 {
+		t.Fatalf(`README.md does not say which Go builds the project ("Go %s or later")`, m[1])
+	}
+	for _, c := range claims {
+		if string(c[1]) != string(m[1]) {
+			t.Errorf("README.md says %q, go.mod says go %s", c[0], m[1])
 		}
 	}
 }
