@@ -43,10 +43,10 @@ serve: build $(BIN)/kiss-websocket
 ## and the dist folder
 test: lint typecheck test-native test-browser dist-check
 
-# The demo page and life-cycle tests drive Chromium against the built wasm:
-# they run with the browser tests, not here.
+# The demo page, life-cycle and nginx recipe tests drive Chromium against the
+# built wasm: they run with the browser tests, not here.
 test-native:
-	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest)
+	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest -e /internal/nginxtest)
 
 test-browser: deps build $(BIN)/kiss-websocket
 	./scripts/test-browser.sh

@@ -20,10 +20,12 @@ GOOS=js GOARCH=wasm go test -exec "$PWD/bin/wasmbrowsertest" -timeout 5m "$@" ./
 	grep --line-buffered -v 'could not unmarshal event'
 status=${PIPESTATUS[0]}
 if [ "$status" = 0 ]; then
-	# the demo page and the page life cycle (back/forward cache, freeze,
-	# hidden tab, CSP), driven by chromedp; screenshots in out/. One package
-	# at a time: both drive the shared server's controls (drop, vanish).
-	env -u GOOS -u GOARCH go test -count=1 -p 1 ./internal/demotest ./internal/lifecycletest
+	# the demo page, the page life cycle (back/forward cache, freeze,
+	# hidden tab, CSP) and the README's nginx recipe (Debian's nginx serving
+	# make dist's folder to a page on its own origin), driven by chromedp;
+	# screenshots in out/. One package at a time: the first two drive the
+	# shared server's controls (drop, vanish).
+	env -u GOOS -u GOARCH go test -count=1 -p 1 ./internal/demotest ./internal/lifecycletest ./internal/nginxtest
 	status=$?
 fi
 [ "$status" = 0 ] || { echo "--- dev server log (out/server.log, last lines):"; tail -n 20 out/server.log; }
