@@ -23,7 +23,8 @@ type Options struct {
 	// OnEvent receives every event in order, never concurrently and never
 	// with the client's lock held, so it may call back into the client.
 	OnEvent func(Event)
-	// Log receives diagnostics (malformed frames); it never gets a token.
+	// Log receives diagnostics (malformed frames, the config's Warnings);
+	// it never gets a token.
 	Log func(msg string)
 	// Session, if set, names the session (the user) a message is sent in.
 	// A queued message goes out only on a socket of the session it was
@@ -101,7 +102,8 @@ var pingFrame = []byte("ping")
 // Start is init(config): it connects unless a socket is connecting, open or
 // closing (then started is false, nothing changed, and the result is
 // ResultIgnored at once). Unlike KissJS it also works after a definitive
-// close. The channel gets exactly one Result.
+// close. The channel gets exactly one Result. When it starts, it logs
+// cfg.Warnings through Options.Log; an ignored Start reads nothing of cfg.
 func (c *Client) Start(cfg Config) (res <-chan Result, started bool, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, false, err
@@ -115,6 +117,7 @@ func (c *Client) Start(cfg Config) (res <-chan Result, started bool, err error) 
 		return ch, false, nil
 	}
 	c.cfg = cfg
+	c.notes = append(c.notes, cfg.Warnings...) // logged once, before the first event
 	c.outbox.SetLimits(cfg.Outbox)
 	c.attempt, c.tokenChecked, c.exhausted, c.reconnecting = 0, false, false, false
 	ch := c.connectLocked()

@@ -462,7 +462,7 @@ func TestSendAndCloseBeforeStart(t *testing.T) {
 	}
 	c.Reconnect()
 	bad := fast()
-	bad.Heartbeat.Enabled, bad.Heartbeat.Timeout = true, bad.Heartbeat.Delay
+	bad.Heartbeat.Enabled, bad.Heartbeat.Timeout = true, 0
 	var ce *core.ConfigError
 	if _, _, err := c.Start(bad); !errors.As(err, &ce) || ce.Field != "heartbeat.timeout" {
 		t.Fatalf("Start with a bad config: %v", err)

@@ -15,10 +15,16 @@ type Config struct {
 	// Port and SSLPort are used for the default URL when the host names no
 	// port (KissJS ignored both).
 	Port, SSLPort int
-	// NamedPorts is set by Decode when init(config) names port or sslPort:
-	// the default URL is then built from them rather than taken from
+	// NamedPorts is set by Decode when init(config) names port or sslPort
+	// with a usable value (a number or a string of digits): the default URL
+	// is then built from them rather than taken from
 	// kiss.session.getWebsocketHost().
-	NamedPorts   bool
+	NamedPorts bool
+	// Warnings, set by Decode, say which of KissJS's fields held a value that
+	// cannot mean anything and kept its default, one line per field. Start
+	// logs each once through Options.Log (in the browser, the console);
+	// Validate ignores them.
+	Warnings     []string
 	Reconnection Reconnection
 	Heartbeat    Heartbeat
 	// ConnectTimeout abandons a handshake that hangs; 0 waits for the browser.

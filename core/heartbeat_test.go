@@ -97,6 +97,32 @@ func TestHeartbeatLaterPingsDoNotRearm(t *testing.T) {
 	})
 }
 
+// A delay longer than the timeout, as KissJS runs it: each ping arms the
+// timeout (none is pending: the pong cleared the last one), so an answered
+// heartbeat never dies and an unanswered ping dies Timeout after it.
+func TestHeartbeatDelayLongerThanTimeout(t *testing.T) {
+	cfg := core.Defaults().Heartbeat
+	cfg.Delay = time.Minute // timeout stays 35 s
+	pulse(t, cfg, func(t *testing.T, p *core.Pulse, b *beats) {
+		for i := 1; i <= 3; i++ { // pings at +60, 120, 180, each answered
+			time.Sleep(time.Minute + time.Second)
+			synctest.Wait()
+			if got := b.Pings(); len(got) != i {
+				t.Fatalf("pings at %v after %d minutes", got, i)
+			}
+			p.Pong()
+		}
+		time.Sleep(2 * time.Minute) // the ping at +240 is not answered
+		synctest.Wait()
+		if got := b.Pings(); len(got) != 4 || got[3] != 240 {
+			t.Fatalf("pings at %v", got)
+		}
+		if len(b.Dead()) != 1 || b.Dead()[0] != 275 {
+			t.Fatalf("dead at %v, want [275]: 35 s after the unanswered ping", b.Dead())
+		}
+	})
+}
+
 func TestHeartbeatStopLeavesNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &beats{start: time.Now()}
