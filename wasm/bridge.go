@@ -91,10 +91,10 @@ func (b *bridge) init(args []safejs.Value) any {
 	if err != nil {
 		return jsError("Error", "kiss.websocket.init: "+err.Error())
 	}
-	raw, err := readConfig(b.js, cfgV)
-	var cfg core.Config
-	if err == nil {
-		cfg, err = core.Decode(raw)
+	raw, warning := readConfig(b.js, cfgV)
+	cfg, err := core.Decode(raw)
+	if warning != "" {
+		cfg.Warnings = append([]string{warning}, cfg.Warnings...)
 	}
 	if err != nil {
 		b.rejectInit(reject, pre, err)

@@ -13,16 +13,25 @@ import (
 func configKeys() map[string][]string { return core.ConfigKeys() }
 
 // readConfig turns the JavaScript config into the shape core.Decode takes.
-func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, err error) {
-	switch js.typeOf(cfg) {
+// A config that is no object at all (init("x"), init(42)) is read as {},
+// as KissJS's destructuring reads it, with a warning naming its type only.
+func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, warning string) {
+	switch t := js.typeOf(cfg); t {
 	case "undefined":
-		return map[string]any{}, nil
+		return map[string]any{}, ""
 	case "object":
 		if cfg.IsNull() {
-			return map[string]any{}, nil
+			return map[string]any{}, ""
 		}
 	default:
-		return nil, &core.ConfigError{Field: "config", Msg: "must be an object"}
+		if s, _ := cfg.String(); t == "string" && s == "" {
+			return map[string]any{}, ""
+		}
+		a := "a "
+		if t == "array" {
+			a = "an "
+		}
+		return map[string]any{}, "kiss.websocket: init: config should be an object (got " + a + t + "); using the defaults"
 	}
 	keys := configKeys()
 	raw = readFields(js, cfg, keys[""])
@@ -32,7 +41,8 @@ func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, err error) {
 		}
 		v, err := cfg.Get(sub)
 		if err != nil {
-			return nil, err
+			raw[sub] = core.Opaque("unreadable value") // a getter that throws
+			continue
 		}
 		if js.typeOf(v) == "object" && !v.IsNull() {
 			raw[sub] = readFields(js, v, sk)
@@ -40,7 +50,7 @@ func readConfig(js *loader, cfg safejs.Value) (raw map[string]any, err error) {
 			raw[sub] = valueOf(js, v)
 		}
 	}
-	return raw, nil
+	return raw, ""
 }
 
 func readFields(js *loader, obj safejs.Value, keys []string) map[string]any {

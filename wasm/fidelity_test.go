@@ -137,15 +137,15 @@ func TestColdPageCreatesTheSocketInsideInit(t *testing.T) {
 func TestColdInvalidInitClosesItsSocket(t *testing.T) {
 	p := newPage(t, pageOpts{kissjs: true, before: `
 		T.cold = kiss.websocket.stats() === undefined;
-		T.p = kiss.websocket.init({reconnection: {delay: -1}}).then(function () { return "resolved"; }, function (e) { return e.name + ": " + e.message; });
+		T.p = kiss.websocket.init({connectTimeout: -1}).then(function () { return "resolved"; }, function (e) { return e.name + ": " + e.message; });
 		T.sock = kiss.websocket.connection;
 	`})
 	if !p.eval("T.cold").Bool() {
 		t.Skip("the wasm was ready before the loader's next script ran")
 	}
 	v, err := p.await("T.p")
-	if err != nil || !strings.HasPrefix(v.String(), "TypeError") || !strings.Contains(v.String(), "reconnection.delay") {
-		t.Fatalf("init: %v %v, want a TypeError naming reconnection.delay", v, err)
+	if err != nil || !strings.HasPrefix(v.String(), "TypeError") || !strings.Contains(v.String(), "connectTimeout") {
+		t.Fatalf("init: %v %v, want a TypeError naming connectTimeout", v, err)
 	}
 	p.waitTrue("T.sock instanceof WebSocket && T.sock.readyState === WebSocket.CLOSED", 5*time.Second)
 	if got := p.eval("String(kiss.websocket.connection.readyState)").String(); got != "undefined" {
@@ -205,7 +205,7 @@ func TestColdSendOfALoggedOutUserIsNotSentAsTheNext(t *testing.T) {
 func TestColdInvalidThenValidInit(t *testing.T) {
 	p := newPage(t, pageOpts{kissjs: true, before: `
 		T.cold = kiss.websocket.stats() === undefined;
-		T.p1 = kiss.websocket.init({heartbeat: {timeout: "x"}}).then(function () { return "resolved"; }, function (e) { return e.name; });
+		T.p1 = kiss.websocket.init({outbox: {maxBytes: "x"}}).then(function () { return "resolved"; }, function (e) { return e.name; });
 		T.sock1 = kiss.websocket.connection;
 		T.p2 = kiss.websocket.init(` + fast + `);
 	`})

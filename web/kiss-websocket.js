@@ -164,13 +164,25 @@
   // websocket host, with the token appended (URL-encoded) only when the
   // address ends with "token=". It lives here, not in Go: init() creates the
   // socket at once, as KissJS does, also while the wasm is still loading.
+  // The config is read here as Go's decoding reads it (core/fields.go), so
+  // the socket made while the wasm loads is the one Go would make: a bad
+  // socketUrl or port is the default, a string of digits is a port.
   function socketURL(cfg) {
-    var base = cfg && typeof cfg.socketUrl === "string" && cfg.socketUrl !== "" ? cfg.socketUrl : defaultBase(cfg || {});
+    var u = cfg && cfg.socketUrl;
+    var base = typeof u === "string" && /^(wss?|https?):\/\/[^\/?]/i.test(u) && !/[ \t\r\n]/.test(u) ? u : defaultBase(cfg || {});
     return /token=$/.test(base) ? base + escapeQuery(token()) : base;
   }
 
+  // portOf is a port from 1 to 65535, given as a number or as a string of
+  // digits (KissJS's callers pass the ports read back from localStorage), or
+  // undefined for anything else: null, "", a value Go warns about.
+  function portOf(v) {
+    if (typeof v === "string" && /^[ \t\n\r\f\v]*\d+(\.\d+)?[ \t\n\r\f\v]*$/.test(v)) v = Number(v);
+    return typeof v === "number" && v % 1 === 0 && v >= 1 && v <= 65535 ? v : undefined;
+  }
+
   function defaultBase(cfg) {
-    var sess = k.session, ports = cfg.port != null || cfg.sslPort != null;
+    var sess = k.session, ports = portOf(cfg.port) !== undefined || portOf(cfg.sslPort) !== undefined;
     var secure, host = "";
     if (sess && typeof sess === "object") {
       if (!ports && typeof sess.getWebsocketHost === "function") {
@@ -183,8 +195,8 @@
       secure = location.protocol === "https:";
     }
     if (!host) host = location.host;
-    var port = secure ? cfg.sslPort : cfg.port;
-    if (typeof port !== "number") port = secure ? 443 : 80;
+    var port = portOf(secure ? cfg.sslPort : cfg.port);
+    if (port === undefined) port = secure ? 443 : 80;
     var named = host.charAt(0) === "[" ? host.indexOf("]:") >= 0 : host.split(":").length === 2;
     if (!named && port > 0) {
       if (host.indexOf(":") >= 0 && host.charAt(0) !== "[") host = "[" + host + "]";
