@@ -17,13 +17,25 @@ export type KissWebsocketEvent =
  */
 export type KissWebsocketTopic = KissWebsocketEvent | "*" | (string & {});
 
+/**
+ * init()'s config. KissJS's fields (socketUrl, port, sslPort, reconnection's
+ * enabled/delay/delta/maxAttempts, heartbeat's, the hooks) never make init
+ * reject: a string of digits counts as the number, null or "" as the default,
+ * and a value that means nothing falls back to the default with one console
+ * warning. The fields KissJS does not have (connectTimeout, shared, outbox,
+ * reconnection's factor and maxDelay) reject init with a TypeError naming
+ * the field.
+ */
 export interface KissWebsocketConfig {
   /** Socket URL; the token is appended (URL-encoded) only when it ends with "token=". */
-  socketUrl?: string;
-  /** Port for the default ws:// URL when the host names none (80). */
-  port?: number;
-  /** Port for the default wss:// URL when the host names none (443). */
-  sslPort?: number;
+  socketUrl?: string | null;
+  /**
+   * Port for the default ws:// URL when the host names none (80). KissJS's
+   * own callers pass it as localStorage gives it back: "8080", or null.
+   */
+  port?: number | string | null;
+  /** Port for the default wss:// URL when the host names none (443); as port. */
+  sslPort?: number | string | null;
   reconnection?: {
     /** Reconnect automatically (true). */
     enabled?: boolean;

@@ -36,6 +36,9 @@ async function main(): Promise<void> {
   const opened: boolean | undefined = await kiss.websocket.init(config);
   if (opened === undefined) return; // nothing to do (ws disabled)
   await kiss.websocket.init(); // config is optional
+  // what kiss.session.restore() passes: the ports read back from localStorage
+  await kiss.websocket.init({ port: localStorage.getItem("session-ws.port"), sslPort: localStorage.getItem("session-ws.sslPort") });
+  await kiss.websocket.init({ port: "80", sslPort: null });
 
   kiss.websocket.send({ channel: "chat", text: "hi" });
   kiss.websocket.reconnect();
@@ -92,6 +95,8 @@ async function main(): Promise<void> {
 
   // @ts-expect-error delay is a number of ms
   await kiss.websocket.init({ reconnection: { delay: "5s" } });
+  // @ts-expect-error a port is a number or a string of digits
+  await kiss.websocket.init({ port: true });
   // @ts-expect-error unknown config key
   await kiss.websocket.init({ reconnect: true });
   // @ts-expect-error no such method
