@@ -41,6 +41,16 @@ type pageOpts struct {
 	wasm   string // data-wasm override
 	before string // script run right after the loader's script tag, synchronously
 	noWait bool   // do not wait for kiss.websocket.ready
+
+	// Where the KissJS fixture goes (with kissjs): by default inline, before
+	// the loader's tag. With kissjsAfter it comes right after the loader's
+	// tag (before `before`); kissjsSrc makes it an external script ("src",
+	// from a data: URL) or a deferred one ("defer", and `before` then runs
+	// as a deferred script after it); kissjsStart ends the fixture's own
+	// script with kiss.app.init(), as a bundle that starts the app itself.
+	kissjsAfter bool
+	kissjsSrc   string
+	kissjsStart bool
 }
 
 // consoleCapture records everything the page prints, to check no token leaks.
@@ -51,11 +61,34 @@ for (const m of ["log", "info", "warn", "error", "debug"]) {
 }`
 
 // kissFixture is a KissJS-like kiss object: a top-level const (not
-// window.kiss) with pubsub semantics of KissJS and a session.
+// window.kiss) with pubsub semantics of KissJS, a session, KissJS's start-up
+// (kiss.app.init calls kiss.session.restore(), which calls
+// kiss.websocket.init with the stored ports and swallows a rejection) and a
+// stand-in for KissJS's own client, which the loader replaces: it counts its
+// inits in T.kissjsClient and makes its socket at once, as KissJS's does.
 const kissFixture = `const kiss = {
   context: {},
+  app: {
+    init: function () { return kiss.session.restore(); }
+  },
+  websocket: {
+    connection: {},
+    init: function () {
+      T.kissjsClient = (T.kissjsClient || 0) + 1;
+      this.connection = new WebSocket("ws://" + kiss.session.host + "/?token=" + T.token);
+      return Promise.resolve();
+    },
+    close: function () { this.connection.close(4003, "DEFINITIVE_CLOSE"); }
+  },
   session: {
     host: %HOST%, secure: false,
+    // No session-ws.port or session-ws.sslPort stored: both null.
+    restore: function () {
+      if (!T.token) return Promise.resolve();
+      return kiss.websocket.init({port: null, sslPort: null}).then(
+        function (r) { T.restored = r; },
+        function (e) { T.restored = "rejected: " + e.message; });
+    },
     getToken: function () { return T.token; },
     getUserId: function () { return T.userId; },
     // As KissJS: close() only when the socket is not closed already.
@@ -100,19 +133,34 @@ func newPage(t *testing.T, o pageOpts) *page {
 	// page has it in localStorage: init() on a cold page reads it at once.
 	html := "<!doctype html><meta charset=utf-8><script>" + consoleCapture + "\nT.token = " + jsString(p.token) +
 		"; T.userId = " + jsString(p.user) + ";</script>"
+	fixture := ""
 	if o.kissjs {
-		html += "<script>" + strings.ReplaceAll(kissFixture, "%HOST%", jsString(serverHost())) + "</script>"
+		code := strings.ReplaceAll(kissFixture, "%HOST%", jsString(serverHost()))
+		if o.kissjsStart {
+			code += "\nT.started = kiss.app.init();"
+		}
+		fixture = scriptTag(code, o.kissjsSrc)
+	}
+	if !o.kissjsAfter {
+		html += fixture
 	}
 	script := `<script src="` + serverURL + `/kiss-websocket.js"`
 	if o.wasm != "" {
 		script += ` data-wasm="` + o.wasm + `"`
 	}
 	html += script + "></script>"
+	if o.kissjsAfter {
+		html += fixture
+	}
 	if !o.kissjs {
 		html += "<script>" + ownEvents + "</script>"
 	}
 	if o.before != "" {
-		html += "<script>" + o.before + "</script>"
+		mode := ""
+		if o.kissjsSrc == "defer" {
+			mode = "defer"
+		}
+		html += scriptTag(o.before, mode)
 	}
 	doc := js.Global().Get("document")
 	p.frame = doc.Call("createElement", "iframe")
@@ -136,6 +184,27 @@ func newPage(t *testing.T, o pageOpts) *page {
 		}
 	}
 	return p
+}
+
+// scriptTag is code as an inline script (mode ""), or as an external one
+// from a data: URL, run in document order ("src") or after parsing
+// ("defer").
+func scriptTag(code, mode string) string {
+	if mode == "" {
+		return "<script>" + code + "</script>"
+	}
+	src := dataURL(code)
+	attr := ""
+	if mode == "defer" {
+		attr = " defer"
+	}
+	return `<script src="` + src + `"` + attr + `></script>`
+}
+
+// dataURL is a data: URL of the script code, fit for an HTML attribute ("&"
+// is left alone by PathEscape but not by the attribute).
+func dataURL(code string) string {
+	return "data:text/javascript;charset=utf-8," + strings.ReplaceAll(url.PathEscape(code), "&", "%26")
 }
 
 // cleanup checks that no token reached the console, then removes the frame.

@@ -1,10 +1,10 @@
 /*
  * kiss-websocket loader: a drop-in kiss.websocket backed by Go/WebAssembly.
  *
- * A classic script, loaded after KissJS (or alone). KissJS declares
- * `const kiss` at top level, which is not `window.kiss`, so the object is
- * found by name. kiss.websocket is installed at once; calls made before the
- * wasm is ready are queued and replayed in order.
+ * A classic script, loaded before or after KissJS (or alone). KissJS
+ * declares `const kiss` at top level, which is not `window.kiss`, so the
+ * object is found by name. kiss.websocket is installed at once; calls made
+ * before the wasm is ready are queued and replayed in order.
  *
  * The per-frame path stays here in JavaScript (pong check, JSON.parse,
  * publish, onmessage, ws.send while open): one call from JavaScript into Go
@@ -18,7 +18,13 @@
   var NO_INIT_SEND = "No connection to opened: kiss.websocket.init has not been called.";
   var NO_INIT_CLOSE = "No connection to close: kiss.websocket.init has not been called.";
 
-  var k = typeof kiss !== "undefined" ? kiss : (globalThis.kiss || (globalThis.kiss = {}));
+  // k is the page's kiss: KissJS's `const kiss`, found by name (see
+  // named()), else window.kiss. Loaded before KissJS, this script finds
+  // neither and makes a provisional window.kiss; findKiss() moves
+  // kiss.websocket to KissJS's object once its script has run.
+  var k = named();
+  var provisional = null;
+  if (!k) k = provisional = globalThis.kiss = {};
   var script = document.currentScript;
   var base = script && script.src ? script.src.replace(/[^/]*$/, "") : "./";
   var wasmURL = (script && script.getAttribute("data-wasm")) || base + "kiss-websocket.wasm";
@@ -1128,7 +1134,73 @@
     enumerable: true,
     get: function () { return impl ? impl.state() : (initCalled ? "connecting" : "idle"); }
   });
-  k.websocket = ws;
+  install(k);
+  if (provisional) watchForKissJS();
+
+  // ---- Loaded before KissJS ----------------------------------------------
+  //
+  // KissJS's `const kiss` is a global lexical binding: once its script ran,
+  // the name kiss means KissJS's object here too, while window.kiss (which
+  // it shadows) is still the provisional one. The name is looked up again
+  // after each script and before the next can start the app (kiss.app.init
+  // -> kiss.session.restore() -> kiss.websocket.init):
+  // - while the page is parsed, a MutationObserver: the parser runs the
+  //   microtasks before each script it meets, and inserting that script
+  //   was a mutation;
+  // - each external script's load event, right after it ran (defer, async,
+  //   added by code);
+  // - DOMContentLoaded.
+  function named() {
+    try {
+      return typeof kiss === "object" && kiss !== null ? kiss : null;
+    } catch (e) {
+      return null; // declared by a script still running, not yet set
+    }
+  }
+
+  var watcher = null;
+  function watchForKissJS() {
+    if (typeof MutationObserver === "function" && document.readyState === "loading") {
+      watcher = new MutationObserver(function () { findKiss(); });
+      watcher.observe(document, { childList: true, subtree: true });
+      document.addEventListener("DOMContentLoaded", parsed);
+    }
+    document.addEventListener("load", findKiss, true);
+  }
+
+  // parsed: no more parser-inserted scripts; the load listener stays, for
+  // a KissJS added by code later.
+  function parsed() {
+    findKiss();
+    if (watcher) { watcher.disconnect(); watcher = null; }
+    document.removeEventListener("DOMContentLoaded", parsed);
+  }
+
+  function findKiss() {
+    var found = provisional && named();
+    if (!found || found === provisional) return;
+    if (globalThis.kiss === provisional) delete globalThis.kiss;
+    provisional = null;
+    parsed();
+    document.removeEventListener("load", findKiss, true);
+    install(found);
+  }
+
+  // install puts kiss.websocket on kiss, unless KissJS's own client has
+  // already made its socket there (the app was started in KissJS's own
+  // script, or before this one): that client then stays in charge, as
+  // replacing it would strand its socket, and the console says what to do.
+  function install(kiss) {
+    var theirs = kiss.websocket;
+    if (theirs && theirs !== ws && !theirs.version && typeof WebSocket === "function" && theirs.connection instanceof WebSocket) {
+      console.error("kiss.websocket: KissJS's own client opened its socket before kiss-websocket.js could replace it, " +
+        "so KissJS's client stays in use. Load kiss-websocket.js before the script that calls kiss.app.init(), " +
+        "and keep that call out of KissJS's own script.");
+      return;
+    }
+    k = kiss;
+    k.websocket = ws;
+  }
 
   // blockedByCSP tells a compile refused by the page's Content-Security-Policy.
   function blockedByCSP(e) {
@@ -1186,7 +1258,10 @@
   Promise.all([compiled, typeof Go === "function" ? null : loadScript(base + "wasm_exec.js")])
     .then(function (r) {
       var go = new Go();
-      globalThis.__kissWebsocketBoot = { kiss: k, rt: rt };
+      // Go reads kiss through this view, which follows k: KissJS's kiss
+      // may be found after Go started (loaded before KissJS).
+      var view = new Proxy({}, { get: function (_, name) { return k[name]; } });
+      globalThis.__kissWebsocketBoot = { kiss: view, rt: rt };
       return WebAssembly.instantiate(r[0], go.importObject).then(function (instance) {
         go.run(instance).then(function () {
           if (!impl) fail(new Error("the Go program exited"));
