@@ -15,8 +15,9 @@ import (
 	"github.com/kissjs/kiss-websocket/core"
 )
 
-// The tests in this file pin down the KissJS defects we fix (KISSJS.md,
-// "KissJS defects we fix") and what we add.
+// The tests in this file pin down the KissJS defects we fix
+// (docs/kissjs-behaviour.md, "Where our build differs on purpose") and what
+// we add.
 
 func TestSendWhileDisconnectedQueuesAndDeliversEachOnceInOrder(t *testing.T) {
 	t.Parallel()

@@ -16,7 +16,7 @@ import (
 )
 
 // The tests in this file pin down what KissJS's kiss.websocket does
-// (KISSJS.md, "init" 1-8), against the real server over loopback.
+// (docs/kissjs-behaviour.md, "init" 1-8), against the real server over loopback.
 
 const wait = 5 * time.Second // upper bound for anything that should happen
 

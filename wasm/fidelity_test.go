@@ -11,7 +11,7 @@ import (
 )
 
 // The tests in this file pin down where our build must behave exactly as
-// KissJS does (KISSJS.md): the frames it publishes, the socket it exposes
+// KissJS does (docs/kissjs-behaviour.md): the frames it publishes, the socket it exposes
 // and when it creates it.
 
 func TestEveryJSONValueIsPublishedAsKissJSDoes(t *testing.T) {
