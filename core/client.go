@@ -73,9 +73,19 @@ type Client struct {
 	session      string // of the messages in the outbox
 	discarded    uint64
 	notes        []string // to log once c.mu is released
-	opening      Opening  // the socket of the latest attempt (Opener dialers)
-	events       []Event
-	draining     bool
+	opening      Opening  // the socket of the attempt in progress, until it opens or fails (Opener dialers)
+	// sock is the connection of the moment, as kiss.websocket.connection
+	// is: the latest socket made, kept after it ends (until the next one),
+	// so that every close() of the page reaches it as KissJS's does.
+	// sockEnded: its close was heard, so close() has nothing left to call.
+	sock      closer
+	sockEnded bool
+	// handling counts the closes whose events are still being delivered.
+	// Meanwhile Start is ignored, as KissJS's init returns early when called
+	// inside onclose or an EVT_DISCONNECTED subscriber.
+	handling int
+	events   []Event
+	draining bool
 	// dialed is closed once the latest socket is settled: its dial ended
 	// (aborting its socket if superseded) or, after a heartbeat timeout, it
 	// was dropped. The next dial waits for it, so never two sockets at once.
@@ -99,18 +109,32 @@ func New(opts Options) *Client {
 
 var pingFrame = []byte("ping")
 
+// closer is what the page's close() calls: an Opening or a Conn.
+type closer interface {
+	Close(code int, reason string) error
+}
+
+// closeHandled is not an event: it marks, in the queue, the end of one
+// close's events (see Client.handling). It is never delivered.
+const closeHandled EventKind = -1
+
 // Start is init(config): it connects unless a socket is connecting, open or
-// closing (then started is false, nothing changed, and the result is
-// ResultIgnored at once). Unlike KissJS it also works after a definitive
-// close. The channel gets exactly one Result. When it starts, it logs
+// closing, or a close is being handled, that is its events (EventClose and
+// what follows it: EVT_DISCONNECTED, EVT_CONNECTION_CLOSED, ...) are still
+// being delivered, as for a Start from inside OnEvent. Then started is
+// false, nothing changed, and the result is ResultIgnored at once, as
+// KissJS's init returns early (also inside onclose or an EVT_DISCONNECTED
+// subscriber). In the browser every such Start comes from inside; natively
+// one from another goroutine during the delivery is ignored too. Unlike
+// KissJS it works once that close is over, also after a definitive close.
+// The channel gets exactly one Result. When it starts, it logs
 // cfg.Warnings through Options.Log; an ignored Start reads nothing of cfg.
 func (c *Client) Start(cfg Config) (res <-chan Result, started bool, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, false, err
 	}
 	c.mu.Lock()
-	switch c.state {
-	case StateConnecting, StateOpen, StateClosing:
+	if c.handling > 0 || c.state == StateConnecting || c.state == StateOpen || c.state == StateClosing {
 		c.mu.Unlock()
 		ch := make(chan Result, 1)
 		ch <- ResultIgnored
@@ -172,7 +196,8 @@ func (c *Client) Suspend() {
 	if open {
 		ce := &CloseError{Code: CodeNormal, Reason: "PAGE_HIDDEN", WasClean: true}
 		c.last, c.attempt = *ce, 1 // as a drop: the next attempt is the first
-		c.events = append(c.events, Event{Kind: EventClose, Close: ce}, Event{Kind: EventDisconnected, Close: ce})
+		c.handling++
+		c.events = append(c.events, Event{Kind: EventClose, Close: ce}, Event{Kind: EventDisconnected, Close: ce}, Event{Kind: closeHandled})
 	}
 	c.mu.Unlock()
 	if conn != nil {
@@ -339,32 +364,91 @@ func (c *Client) unlockAndLog() {
 
 // Close is close(): a definitive close (4003) with no reconnection. It does
 // not wait for the closing handshake; EVT_CONNECTION_CLOSED reports the end.
-func (c *Client) Close() error {
+//
+// Each call reaches the connection of the moment with
+// Close(4003, "DEFINITIVE_CLOSE"), as each of KissJS's does: also a second
+// one while it is closing (kiss.session.logout() then reset() make two),
+// one while it is still connecting (the attempt then ends with that
+// socket's close), and one on the socket a heartbeat timeout gave up on.
+// None reaches a socket whose close was heard.
+func (c *Client) Close() error { return c.close(true) }
+
+// CloseCalled is Close for a close() whose call on the socket was already
+// made (the loader makes it while the wasm loads, so that the socket is
+// closing at once, as KissJS's): the same decision, without a second call.
+func (c *Client) CloseCalled() error { return c.close(false) }
+
+func (c *Client) close(call bool) error {
 	c.mu.Lock()
-	switch c.state {
-	case StateIdle:
+	if c.state == StateIdle {
 		c.mu.Unlock()
 		return ErrCloseBeforeInit
-	case StateOpen:
+	}
+	var sock closer
+	if call && c.sock != nil && !c.sockEnded {
+		sock = c.sock
+	}
+	ce := &CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"}
+	switch {
+	case c.state == StateOpen:
 		c.state, c.live = StateClosing, false
 		c.stopHeartbeatLocked()
 		conn, h := c.conn, c.handler
 		c.mu.Unlock()
-		if err := conn.Close(CodeDefinitiveClose, "DEFINITIVE_CLOSE"); err != nil {
+		if !call {
+			return nil
+		}
+		if err := conn.Close(ce.Code, ce.Reason); err != nil {
 			conn.Abort()
-			h.HandleClose(&CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"})
+			h.HandleClose(ce)
 		}
 		return nil
-	case StateConnecting, StateReconnecting:
-		ce := &CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"}
-		if c.state == StateConnecting {
-			c.last = *ce
-			c.events = append(c.events, Event{Kind: EventClose, Close: ce})
+	case c.state == StateConnecting && c.opening != nil:
+		// The socket exists (an Opener's): it is closed as an open one is,
+		// and its close ends the client. Until then init() finds it closing.
+		c.state = StateClosing
+		op := c.opening
+		c.mu.Unlock()
+		if call && op.Close(ce.Code, ce.Reason) != nil {
+			op.Abort()
+			c.mu.Lock()
+			if c.state == StateClosing && c.opening == op {
+				c.opening = nil
+				c.handlingLocked(func() {
+					c.last = *ce
+					c.events = append(c.events, Event{Kind: EventClose, Close: ce})
+					c.endLocked(ce, EventConnectionClosed)
+				})
+			}
+			c.flushEvents()
 		}
-		c.endLocked(ce, EventConnectionClosed)
+		return nil
+	case c.state == StateConnecting, c.state == StateReconnecting:
+		c.handlingLocked(func() {
+			if c.state == StateConnecting {
+				c.last = *ce
+				c.events = append(c.events, Event{Kind: EventClose, Close: ce})
+			}
+			c.endLocked(ce, EventConnectionClosed)
+		})
 	}
+	// Closing, or closed: the socket is asked again, as KissJS asks it.
+	c.mu.Unlock()
+	if sock != nil {
+		_ = sock.Close(ce.Code, ce.Reason)
+	}
+	c.mu.Lock()
 	c.flushEvents()
 	return nil
+}
+
+// handlingLocked runs decide, which settles what a close means and queues
+// its events, and marks them as one close's handling: Start is ignored
+// until the last of them has been delivered.
+func (c *Client) handlingLocked(decide func()) {
+	c.handling++
+	decide()
+	c.events = append(c.events, Event{Kind: closeHandled})
 }
 
 // Wait blocks until the client's own goroutines (dials, token checks) end.
@@ -492,6 +576,7 @@ func (c *Client) connectFunc(h *connHandler) func(Context) (Conn, string, error)
 		return func(Context) (Conn, string, error) { return nil, s, err }
 	}
 	c.opening = op
+	c.sock, c.sockEnded = op, false
 	return func(ctx Context) (Conn, string, error) {
 		conn, err := op.Wait(ctx)
 		return conn, s, err
@@ -527,9 +612,19 @@ func (c *Client) dial(ctx *stopper, h *connHandler, timeout time.Duration, prev,
 		}
 		return
 	}
+	c.opening = nil // settled: nothing left to abort at the next attempt
 	if err != nil {
+		c.sockEnded = true
 		c.closedLocked(h, asCloseError(ctx, err))
 		c.flushEvents()
+		return
+	}
+	if c.state == StateClosing {
+		// close() came while it connected, and it opened all the same: the
+		// close under way ends it, and the client with it.
+		c.conn, c.sock = conn, conn
+		c.mu.Unlock()
+		conn.Serve(h)
 		return
 	}
 	c.opened(h, conn, session)
@@ -541,6 +636,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	c.cancel()
 	c.cancel = nil
 	c.conn, c.state = conn, StateOpen
+	c.sock, c.sockEnded = conn, false // an Opener's Opening was it until now
 	h.session = session
 	c.sessionLocked(session)
 	// The lock is released around each write: a Send in another session
@@ -618,8 +714,13 @@ func (c *Client) dead(gen uint64, probe bool) {
 
 // closedLocked decides what a socket's end means, as KissJS does, with our
 // fixes: 1001 reconnects, the token is checked once per outage, and only an
-// explicit "unusable" answer stops.
+// explicit "unusable" answer stops. Until its events are delivered, the
+// close is being handled (Start is ignored).
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
+	c.handlingLocked(func() { c.decideLocked(h, ce) })
+}
+
+func (c *Client) decideLocked(h *connHandler, ce *CloseError) {
 	if !h.opened && c.state != StateClosing && decide(ce.Code, ce.Reason) == actionHandover {
 		c.handoverLocked(h, ce) // the same attempt, in the tab that leads now: nothing to report
 		return
@@ -683,11 +784,15 @@ func (c *Client) checkToken(ctx *stopper, gen uint64, h *connHandler, ce *CloseE
 		c.mu.Unlock()
 		return
 	}
-	if status == TokenUnusable {
-		c.endLocked(ce, EventUnusableToken)
-	} else {
-		c.retryLocked(h, ce)
-	}
+	// The rest of the close's handling: an init() inside EVT_DISCONNECTED
+	// that follows is ignored, as it is after a close with no check.
+	c.handlingLocked(func() {
+		if status == TokenUnusable {
+			c.endLocked(ce, EventUnusableToken)
+		} else {
+			c.retryLocked(h, ce)
+		}
+	})
 	c.flushEvents()
 }
 
@@ -783,6 +888,10 @@ func (c *Client) deliverLocked() {
 		}
 		e := c.events[0]
 		c.events = append(c.events[:0], c.events[1:]...)
+		if e.Kind == closeHandled {
+			c.handling--
+			continue
+		}
 		c.mu.Unlock()
 		c.opts.OnEvent(e)
 		c.mu.Lock()
@@ -825,6 +934,7 @@ func (h *connHandler) HandleClose(ce *CloseError) {
 		c.mu.Unlock()
 		return
 	}
+	c.sockEnded = true
 	// Only a socket that really ended gives its unsent frames back: one the
 	// heartbeat gave up on may still flush them (then they would arrive twice).
 	// They belong to this socket's session: in another, they are discarded.

@@ -43,6 +43,10 @@ type Opening interface {
 	// Abort drops the socket now, open or not; it may be called more than
 	// once, and after Wait returned.
 	Abort()
+	// Close is the page's close() reaching a socket still connecting, as
+	// KissJS's does (connection.close(4003, "DEFINITIVE_CLOSE")): it starts
+	// the close without waiting, and Wait then reports how the socket ended.
+	Close(code int, reason string) error
 }
 
 // Conn is one open socket.
@@ -56,7 +60,9 @@ type Conn interface {
 	// Handler's HandlePong.
 	Ping() error
 	// Close starts the closing handshake without waiting for it; the close
-	// then reaches the Handler.
+	// then reaches the Handler. The client also calls it on a socket already
+	// closing (a second close() of the page, as KissJS makes that call too),
+	// where it must do no harm.
 	Close(code int, reason string) error
 	// Abort drops the socket at once (a dead peer will not answer a close).
 	// The Handler may or may not hear of it.

@@ -57,6 +57,7 @@ type nativeConn struct {
 	writeTimeout time.Duration
 	closing      sync.Once
 	closeStarted atomic.Bool
+	aborted      atomic.Bool
 	closeDone    chan struct{} // closed when our own closing handshake is over
 	echo         *CloseError   // the close frame that ended it; nil if none
 }
@@ -113,8 +114,12 @@ func (n *nativeConn) WriteText(data []byte) error {
 }
 
 // Close runs the handshake on its own goroutine: the caller may be the read
-// goroutine itself (a close() from inside onmessage).
+// goroutine itself (a close() from inside onmessage). Only the first call
+// does anything, and none after Abort.
 func (n *nativeConn) Close(code int, reason string) error {
+	if n.aborted.Load() {
+		return nil
+	}
 	n.closing.Do(func() {
 		n.closeStarted.Store(true)
 		go func() {
@@ -134,6 +139,7 @@ func (n *nativeConn) Close(code int, reason string) error {
 func (n *nativeConn) Ping() error { return n.WriteText(pingFrame) }
 
 func (n *nativeConn) Abort() {
+	n.aborted.Store(true)
 	n.ws.CloseNow()
 }
 

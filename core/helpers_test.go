@@ -236,14 +236,31 @@ func fast() core.Config {
 	return c
 }
 
-// start calls Start and fails the test on a config error.
+// start calls Start and fails the test on a config error. Start is ignored
+// while a close's events are being delivered, and the recorder wakes the
+// test from inside that delivery: a Start ignored then, with no socket
+// there, is made again once the delivery is over. One ignored because a
+// socket is there is returned as it is.
 func start(t *testing.T, c *core.Client, cfg core.Config) <-chan core.Result {
 	t.Helper()
-	res, _, err := c.Start(cfg)
-	if err != nil {
-		t.Fatalf("Start: %v", err)
+	deadline := time.Now().Add(wait)
+	for {
+		res, started, err := c.Start(cfg)
+		if err != nil {
+			t.Fatalf("Start: %v", err)
+		}
+		if started {
+			return res
+		}
+		switch c.State() {
+		case core.StateConnecting, core.StateOpen, core.StateClosing:
+			return res
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Start still ignored after %v, with no socket there (state %v)", wait, c.State())
+		}
+		time.Sleep(time.Millisecond)
 	}
-	return res
 }
 
 // result waits for one attempt's result.

@@ -179,6 +179,12 @@ func (o *opening) Wait(ctx core.Context) (core.Conn, error) {
 	}
 }
 
+// Close, while it connects, drops it as Abort does: Wait then fails.
+func (o *opening) Close(int, string) error {
+	o.Abort()
+	return nil
+}
+
 // Abort drops the socket before it returns, as the browser's does: the
 // client relies on that for "never two sockets at once".
 func (o *opening) Abort() {

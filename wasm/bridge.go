@@ -52,9 +52,12 @@ func (b *bridge) nextURL(cfg core.Config) (string, error) {
 // impl builds the object the loader calls.
 func (b *bridge) impl() (safejs.Value, error) {
 	fns := map[string]func(args []safejs.Value) any{
-		"init":      b.init,
-		"send":      b.send,
-		"close":     func([]safejs.Value) any { return b.close() },
+		"init": b.init,
+		"send": b.send,
+		"close": func(args []safejs.Value) any {
+			called, _ := arg(args, 0).Truthy()
+			return b.close(called)
+		},
 		"reconnect": func([]safejs.Value) any { b.client.Reconnect(); return nil },
 		"stats":     func([]safejs.Value) any { return b.stats() },
 		"state":     func([]safejs.Value) any { return b.client.State().String() },
@@ -165,8 +168,14 @@ func (b *bridge) send(args []safejs.Value) any {
 }
 
 // close() returns a Promise that resolves once the client has stopped.
-func (b *bridge) close() any {
-	if err := b.client.Close(); err != nil {
+// called is set for a close() the page made while the wasm loaded: the
+// loader already made its call on the socket.
+func (b *bridge) close(called bool) any {
+	end := b.client.Close
+	if called {
+		end = b.client.CloseCalled
+	}
+	if err := end(); err != nil {
 		return jsError("Error", err.Error())
 	}
 	p, resolve, _, err := b.js.deferred()

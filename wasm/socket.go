@@ -204,11 +204,7 @@ func (s *sock) Ping() error {
 }
 
 func (s *sock) isOpen() error {
-	rs, err := s.ws.Get("readyState")
-	if err != nil {
-		return err
-	}
-	if n, _ := rs.Int(); n != 1 {
+	if s.readyState() != wsOpen {
 		return errNotOpen
 	}
 	return nil
@@ -228,21 +224,47 @@ func (s *sock) Unsent() [][]byte {
 
 func (s *sock) readUnsent() [][]byte { return s.js.unsent(s.rec) }
 
+// Close is the page's close() on this socket, whatever its state but
+// CLOSED: connecting, open, or closing already (KissJS calls it again then,
+// and so do we). A page that wraps WebSocket sees KissJS's calls, no more.
 func (s *sock) Close(code int, reason string) error {
+	if s.readyState() == wsClosed {
+		return nil
+	}
 	s.js.closing(s.rec)
 	_, err := s.ws.Call("close", code, reason)
 	return err
 }
 
 // Abort drops the socket without waiting: the close event is not awaited
-// (a hung server takes about 60 s to complete it).
+// (a hung server takes about 60 s to complete it). A socket already
+// closing or closed is left alone: nothing more to call on it.
 func (s *sock) Abort() {
 	s.detach()
-	if rs, err := s.ws.Get("readyState"); err == nil {
-		if n, _ := rs.Int(); n == 1 {
-			_, _ = s.ws.Call("close", core.CodeNotResponding, "SERVER_NOT_RESPONDING")
-			return
-		}
+	switch s.readyState() {
+	case wsOpen:
+		_, _ = s.ws.Call("close", core.CodeNotResponding, "SERVER_NOT_RESPONDING")
+	case wsConnecting:
+		_, _ = s.ws.Call("close")
 	}
-	_, _ = s.ws.Call("close")
+}
+
+// WebSocket's readyState values.
+const (
+	wsConnecting = 0
+	wsOpen       = 1
+	wsClosed     = 3
+)
+
+// readyState is the socket's, or CLOSED when it cannot be read.
+func (s *sock) readyState() int {
+	rs, err := s.ws.Get("readyState")
+	if err != nil {
+		return wsClosed
+	}
+	n, err := rs.Int()
+	if err != nil {
+		return wsClosed
+	}
+	return n
 }

@@ -261,11 +261,10 @@
 
   // preOpen is init() while the wasm loads: the handshake overlaps the
   // download. It returns the record the queued init hands to Go, which
-  // adopts that socket, or closes it if it rejects the config; null when a
-  // socket is already there (KissJS's init returns early then) or the URL is
-  // bad (Go reports it).
+  // adopts that socket, or closes it if it rejects the config; null when the
+  // URL is bad (Go reports it). api.init does not call it while that
+  // socket is connecting, open or closing.
   function preOpen(config) {
-    if (S.pre && !S.pre.closed) return null;
     try { S.pre = makeSocket(socketURL(config), !!config && config.shared === true); } catch (e) { S.pre = null; }
     return S.pre;
   }
@@ -277,7 +276,7 @@
     r.adopted = true; // nobody's any more
     if (S.pre === r) S.pre = null;
     detach(r);
-    try { r.ws.close(); } catch (e) { /* already closing */ }
+    if (r.ws.readyState < 2) try { r.ws.close(); } catch (e) { /* already closing */ }
     if (ws.connection === r.ws) ws.connection = r.prev;
     if (r.shared && r.shared === G) leaveGroup(G); // no client will use it
   }
@@ -519,7 +518,7 @@
     if (then) r.ws.addEventListener("close", function () { then(); });
     var cb = r.close;
     r.moved = true;
-    try { r.ws.close(1000, "HANDOVER"); } catch (e) { /* closing */ } // first: the server reads why
+    if (r.ws.readyState < 2) try { r.ws.close(1000, "HANDOVER"); } catch (e) { /* closing */ } // first: the server reads why
     if (cb && !r.closed && !quiet) cb({ code: HANDOVER, reason: "HANDOVER", wasClean: true });
   }
 
@@ -1054,7 +1053,13 @@
     init: function (config) {
       if (k.context && k.context.ws === "no") return Promise.resolve(undefined);
       initCalled = true;
-      if (!impl) return later("initWith", [config, failure ? null : preOpen(config)], true);
+      if (!impl) {
+        // KissJS's rule 1, for the one socket there is before Go: while it
+        // is connecting, open or closing (a close() right before), init
+        // returns early at once and opens nothing.
+        if (!failure && S.pre && !S.pre.closed) return Promise.resolve(undefined);
+        return later("initWith", [config, failure ? null : preOpen(config)], true);
+      }
       return impl.init(config === undefined ? {} : config);
     },
     send: function (jsonData) {
@@ -1085,10 +1090,19 @@
       if (!impl) {
         // As KissJS: the socket starts closing now (kiss.session.reset()
         // reads its readyState); Go sees the close when it adopts it.
+        // Every close() makes the call, also a second one while closing
+        // (logout() then reset()), as KissJS's; Go, replaying it, does not
+        // make it again (closeCalled).
         if (S.pre && !S.pre.closed) try { S.pre.ws.close(4003, "DEFINITIVE_CLOSE"); } catch (e) { /* closing */ }
-        return later("close", [], true);
+        return later("closeCalled", [], true);
       }
       var out = impl.close();
+      if (out instanceof Error) throw out;
+      return out;
+    },
+    // closeCalled replays a close() made while the wasm loaded.
+    closeCalled: function () {
+      var out = impl.close(true);
       if (out instanceof Error) throw out;
       return out;
     },
