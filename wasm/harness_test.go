@@ -39,6 +39,7 @@ type page struct {
 type pageOpts struct {
 	kissjs bool   // declare `const kiss` like KissJS does
 	wasm   string // data-wasm override
+	head   string // script run before the loader's script tag (e.g. to wrap WebSocket)
 	before string // script run right after the loader's script tag, synchronously
 	noWait bool   // do not wait for kiss.websocket.ready
 
@@ -143,6 +144,9 @@ func newPage(t *testing.T, o pageOpts) *page {
 	}
 	if !o.kissjsAfter {
 		html += fixture
+	}
+	if o.head != "" {
+		html += "<script>" + o.head + "</script>"
 	}
 	script := `<script src="` + serverURL + `/kiss-websocket.js"`
 	if o.wasm != "" {
