@@ -177,7 +177,9 @@ func eventuallyTrue(t *testing.T, within time.Duration, what string, cond func()
 
 // A send made while the wasm loads belongs to the session it was made in:
 // A sends, logs out (kiss.session.reset() closes the socket at once, as in
-// KissJS), B logs in and init()s, all before the wasm is ready.
+// KissJS) and B logs in, all before the wasm is ready. B's init() right
+// then does nothing, as KissJS's while the socket closes; B's init() once
+// the close is over connects, and A's message is not sent as B's.
 func TestColdSendOfALoggedOutUserIsNotSentAsTheNext(t *testing.T) {
 	userB := "cold-B-" + strconv.Itoa(pages)
 	tokB := login(t, userB)
@@ -189,7 +191,7 @@ func TestColdSendOfALoggedOutUserIsNotSentAsTheNext(t *testing.T) {
 		kiss.session.reset();
 		T.closingAtOnce = T.sockA.readyState === WebSocket.CLOSING || T.sockA.readyState === WebSocket.CLOSED;
 		T.token = ` + jsString(tokB) + `; T.userId = ` + jsString(userB) + `;
-		T.p2 = kiss.websocket.init(` + fast + `);
+		T.early = kiss.websocket.init(` + fast + `);
 	`})
 	if !p.eval("T.cold").Bool() {
 		t.Skip("the wasm was ready before the loader's next script ran")
@@ -197,11 +199,18 @@ func TestColdSendOfALoggedOutUserIsNotSentAsTheNext(t *testing.T) {
 	if !p.eval("T.closingAtOnce").Bool() {
 		t.Fatal("close() on a cold page left the socket open until the wasm was ready")
 	}
+	if v, err := p.await("T.early"); err != nil || !v.IsUndefined() {
+		t.Fatalf("init() while A's socket closed: %v %v, want undefined", v, err)
+	}
+	p.waitTrue(`kiss.websocket.state === "closed"`, 5*time.Second)
+	p.eval(`kiss.websocket.init(` + fast + `)`)
 	onlyBsMessageWentOut(t, p, userB, 1) // A's cold send was discarded
 }
 
-// An invalid cold init closes its own socket; the valid init after it
-// still connects.
+// An invalid cold init closes its own socket. An init() made while that
+// socket was there resolved undefined at once, as KissJS's does while a
+// socket connects (the loader cannot tell that Go will reject the first);
+// one made after the rejection connects.
 func TestColdInvalidThenValidInit(t *testing.T) {
 	p := newPage(t, pageOpts{kissjs: true, before: `
 		T.cold = kiss.websocket.stats() === undefined;
@@ -215,13 +224,16 @@ func TestColdInvalidThenValidInit(t *testing.T) {
 	if v, err := p.await("T.p1"); err != nil || v.String() != "TypeError" {
 		t.Fatalf("invalid init: %v %v", v, err)
 	}
-	if v, err := p.await("T.p2"); err != nil || !v.Equal(trueValue()) {
+	if v, err := p.await("T.p2"); err != nil || !v.IsUndefined() {
+		t.Fatalf("init while the first socket connected: %v %v, want undefined", v, err)
+	}
+	p.waitTrue("T.sock1.readyState === WebSocket.CLOSED", 5*time.Second)
+	if v, err := p.await("kiss.websocket.init(" + fast + ")"); err != nil || !v.Equal(trueValue()) {
 		t.Fatalf("valid init: %v %v", v, err)
 	}
 	if !p.eval("kiss.websocket.connection !== T.sock1 && kiss.websocket.connection.readyState === 1").Bool() {
 		t.Fatal("the valid init is not on a socket of its own")
 	}
-	p.waitTrue("T.sock1.readyState === WebSocket.CLOSED", 5*time.Second)
 }
 
 // stats() counts bytes as UTF-8, whichever side (the loader's live path or
