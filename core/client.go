@@ -721,6 +721,11 @@ func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
 }
 
 func (c *Client) decideLocked(h *connHandler, ce *CloseError) {
+	if c.state == StateClosing && !h.opened && ce.Code == CodeAbnormal {
+		// close() came while it connected: a browser reports 1006 for a
+		// socket closed before its handshake, but what ended it is close().
+		ce = &CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"}
+	}
 	if !h.opened && c.state != StateClosing && decide(ce.Code, ce.Reason) == actionHandover {
 		c.handoverLocked(h, ce) // the same attempt, in the tab that leads now: nothing to report
 		return

@@ -248,7 +248,15 @@ func TestSocketCallsCloseWhileConnecting(t *testing.T) {
 	if r := result(t, res, wait); r != core.ResultFailed {
 		t.Fatalf("init: %v, want false", r)
 	}
-	expect(t, rec, wait, core.EventClose, core.EventConnectionClosed)
+	// The socket reports 1006 (closed before its handshake); what ended it
+	// is close().
+	g := expect(t, rec, wait, core.EventClose, core.EventConnectionClosed)
+	if ce := g[0].Close; ce.Code != core.CodeDefinitiveClose || ce.Reason != "DEFINITIVE_CLOSE" {
+		t.Fatalf("closed with %v", g[0])
+	}
+	if s := c.Stats(); s.LastCloseCode != core.CodeDefinitiveClose {
+		t.Fatalf("stats %+v", s)
+	}
 	settled(t, c)
 	wantCalls(t, d, "new#1", definitive+"#1 @0")
 }

@@ -191,6 +191,9 @@ func TestSocketCallsAreKissJSs(t *testing.T) {
 		if n := p.count("EVT_CONNECTION_CLOSED"); n != 1 || p.count("EVT_CONNECTED") != 0 {
 			t.Fatalf("events %v", p.events())
 		}
+		if code := p.eval("kiss.websocket.stats().lastCloseCode").Int(); code != 4003 {
+			t.Fatalf("lastCloseCode %d, want 4003 (the browser says 1006 for a socket closed before its handshake)", code)
+		}
 	})
 	t.Run("logout closes twice while closing", func(t *testing.T) {
 		p, base := callsPage(t, pageOpts{})
