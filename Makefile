@@ -63,20 +63,22 @@ bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/.installed
 ## its static files (VERSION is the loader's kiss.websocket.version)
 VERSION = $(shell sed -n 's/^  var VERSION = "\(.*\)";$$/\1/p' $(WEB)/kiss-websocket.js)
 DIST_FILES := kiss-websocket.js kiss-websocket.wasm wasm_exec.js
+# the declarations, and their opt-in global for apps with no `kiss` of their own
+DIST_TYPES := kiss-websocket.d.ts kiss-websocket-global.d.ts
 DIST ?= dist/kiss-websocket-$(VERSION)
 dist: build
 	@test -n "$(VERSION)" || { echo "no VERSION in $(WEB)/kiss-websocket.js"; exit 1; }
 	rm -rf $(DIST).new && mkdir -p $(DIST).new
 	for f in $(DIST_FILES); do cp $(WEB)/$$f $(WEB)/$$f.br $(WEB)/$$f.gz $(DIST).new/; done
-	cp $(WEB)/kiss-websocket.d.ts $(DIST).new/
+	cp $(addprefix $(WEB)/,$(DIST_TYPES)) $(DIST).new/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@ls -l $(DIST) | awk 'NR > 1 {print "  " $$5 "\t" $$9}'
 
-# dist-check: make dist leaves those ten files and nothing else, each
+# dist-check: make dist leaves those eleven files and nothing else, each
 # compressed variant the same bytes as its source.
 dist-check:
 	@$(MAKE) -s dist DIST=out/dist-check >/dev/null
-	@want="$$(for f in $(DIST_FILES); do echo $$f; echo $$f.br; echo $$f.gz; done; echo kiss-websocket.d.ts)"; \
+	@want="$$(for f in $(DIST_FILES); do echo $$f; echo $$f.br; echo $$f.gz; done; for f in $(DIST_TYPES); do echo $$f; done)"; \
 	got="$$(ls out/dist-check)"; \
 	[ "$$(sort <<<"$$want")" = "$$(sort <<<"$$got")" ] || { echo "dist has:"; echo "$$got"; exit 1; }; \
 	for f in $(DIST_FILES); do \
@@ -99,9 +101,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-## typecheck: web/kiss-websocket.d.ts against a page's use of it (web/types-test)
+## typecheck: web/kiss-websocket.d.ts against a page's use of it (web/types-test),
+## with the opt-in global and as a KissJS app that declares `kiss` itself
 typecheck: node_modules/.installed
 	./node_modules/.bin/tsc -p web/types-test
+	./node_modules/.bin/tsc -p web/types-test/tsconfig.kissjs.json
 
 ## chaos: long seeded fault runs, natively (CHAOS_STEPS faults), in
 ## Chromium (CHAOS_BROWSER_STEPS faults) and in shared mode across tabs

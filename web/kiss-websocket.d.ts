@@ -1,4 +1,15 @@
 // TypeScript declarations for kiss-websocket's kiss.websocket.
+//
+// This file declares no global: a KissJS app already has its own `kiss`
+// (often `declare const kiss: any;`), and a second declaration would clash.
+// Such an app types the member it uses:
+//
+//   import type { KissWebsocket } from "./kiss-websocket";
+//   const ws = kiss.websocket as KissWebsocket;
+//
+// (in a script file, without imports: `import("./kiss-websocket").KissWebsocket`).
+// An app with no `kiss` declaration of its own can add
+// kiss-websocket-global.d.ts beside this file, which declares the global `kiss`.
 
 export type KissWebsocketEvent =
   | "EVT_CONNECTED"
@@ -200,9 +211,4 @@ export interface KissWebsocket {
   /** Resolves when the wasm is ready; rejects if it cannot load. */
   readonly ready: Promise<void>;
   readonly version: string;
-}
-
-declare global {
-  // KissJS declares `const kiss`; without KissJS the loader creates window.kiss.
-  var kiss: { websocket: KissWebsocket; [key: string]: any };
 }

@@ -1,4 +1,5 @@
 // A page's use of kiss.websocket, type-checked against ../kiss-websocket.d.ts
+// and its opt-in global ../kiss-websocket-global.d.ts
 // (tsc -p web/types-test). Never run: it only has to compile. Each line
 // marked ts-expect-error below must be a type error (tsc fails when an
 // expected error does not occur), so the check cannot pass vacuously.
