@@ -86,6 +86,7 @@ type Client struct {
 	handling int
 	events   []Event
 	draining bool
+	quiet    *sync.Cond // on mu: broadcast when a delivery run ends (Wait)
 	// dialed is closed once the latest socket is settled: its dial ended
 	// (aborting its socket if superseded) or, after a heartbeat timeout, it
 	// was dropped. The next dial waits for it, so never two sockets at once.
@@ -104,7 +105,9 @@ func New(opts Options) *Client {
 	if opts.Log == nil {
 		opts.Log = func(string) {}
 	}
-	return &Client{opts: opts, cfg: Defaults()}
+	c := &Client{opts: opts, cfg: Defaults()}
+	c.quiet = sync.NewCond(&c.mu)
+	return c
 }
 
 var pingFrame = []byte("ping")
@@ -451,8 +454,26 @@ func (c *Client) handlingLocked(decide func()) {
 	c.events = append(c.events, Event{Kind: closeHandled})
 }
 
-// Wait blocks until the client's own goroutines (dials, token checks) end.
-func (c *Client) Wait() { c.wg.Wait() }
+// Wait blocks until the client has stopped and every event it produced has
+// been delivered: it is idle or closed (by Close, by the server, or after
+// giving up), OnEvent has returned for its last event (after Close:
+// EventConnectionClosed), and its own goroutines (dials, token checks) have
+// ended. While the client is connecting, open or between attempts, Wait
+// waits for it to stop. A program that ends after Close and Wait has had
+// every event. It must not be called from OnEvent.
+func (c *Client) Wait() {
+	c.mu.Lock()
+	for !c.quietLocked() {
+		c.quiet.Wait()
+	}
+	c.mu.Unlock()
+	c.wg.Wait()
+}
+
+// quietLocked: stopped, and no event waiting for or in delivery.
+func (c *Client) quietLocked() bool {
+	return (c.state == StateIdle || c.state == StateClosed) && !c.draining && len(c.events) == 0 && len(c.notes) == 0
+}
 
 // Stats returns a snapshot.
 func (c *Client) Stats() Stats {
@@ -902,6 +923,7 @@ func (c *Client) deliverLocked() {
 		c.mu.Lock()
 	}
 	c.draining = false
+	c.quiet.Broadcast() // every state change that stops the client queues an event, so ends here
 	c.mu.Unlock()
 }
 

@@ -19,5 +19,8 @@
 // Events come in order on OnEvent, never concurrently: EventConnected,
 // EventMessage (Channel and Data), EventDisconnected, EventReconnecting and
 // the rest, as kiss.pubsub gets them in the browser. Send queues while no
-// socket is open and delivers once, in order, on the next one.
+// socket is open and delivers once, in order, on the next one. Close ends the
+// client; Wait then returns once OnEvent has had its last event
+// (EventConnectionClosed), so a program may exit right after Close and Wait.
+// The package's Example runs as it is in any module.
 package core

@@ -62,6 +62,15 @@ const (
 	ResultFailed                // false: closed before it opened
 )
 
+var resultNames = [...]string{"ignored", "opened", "failed"}
+
+func (r Result) String() string {
+	if r >= 0 && int(r) < len(resultNames) {
+		return resultNames[r]
+	}
+	return "unknown"
+}
+
 // TokenStatus is the answer of a token check.
 type TokenStatus int
 

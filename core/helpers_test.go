@@ -215,7 +215,7 @@ func shutdown(t *testing.T, c *core.Client) {
 	for s := c.State(); s != core.StateClosed && s != core.StateIdle; s = c.State() {
 		if time.Now().After(deadline) {
 			t.Errorf("client still %v 10 s after Close", s)
-			break
+			return // Wait would wait for it to stop
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

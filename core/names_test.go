@@ -1,6 +1,7 @@
 package core_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kissjs/kiss-websocket/core"
@@ -25,6 +26,12 @@ func TestNames(t *testing.T) {
 		{core.StateReconnecting.String(), "reconnecting"},
 		{core.StateClosed.String(), "closed"},
 		{core.State(-1).String(), "unknown"},
+		{core.ResultIgnored.String(), "ignored"},
+		{core.ResultOpened.String(), "opened"},
+		{core.ResultFailed.String(), "failed"},
+		{core.Result(3).String(), "unknown"},
+		{core.Result(-1).String(), "unknown"},
+		{fmt.Sprint(core.ResultOpened), "opened"},
 		{core.ActionCheckToken.String(), "check-token"},
 		{core.Action(42).String(), "unknown"},
 		{core.Action(-2).String(), "unknown"},
