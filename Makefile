@@ -7,7 +7,7 @@ WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint typecheck deps clean bench chaos size dist dist-check FORCE
+.PHONY: all build serve test test-native test-browser lint typecheck check-importer deps clean bench chaos size dist dist-check FORCE
 
 all: build
 
@@ -39,14 +39,19 @@ $(BIN)/kiss-websocket: FORCE
 serve: build $(BIN)/kiss-websocket
 	./$(BIN)/kiss-websocket -addr 127.0.0.1:8080 -web $(WEB)
 
-## test: every test, native and in Chromium, the TypeScript declarations
-## and the dist folder
-test: lint typecheck test-native test-browser dist-check
+## test: every test, native and in Chromium, the TypeScript declarations,
+## what an importer of core gets, and the dist folder
+test: lint typecheck check-importer test-native test-browser dist-check
 
 # The demo page, life-cycle and nginx recipe tests drive Chromium against the
 # built wasm: they run with the browser tests, not here.
 test-native:
 	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest -e /internal/nginxtest)
+
+## check-importer: a scratch module outside the repository that imports core
+## gets coder/websocket and nothing of our test tools, and runs core's Example
+check-importer:
+	./scripts/check-importer.sh
 
 test-browser: deps build $(BIN)/kiss-websocket
 	./scripts/test-browser.sh
@@ -126,8 +131,10 @@ chaos: deps build $(BIN)/kiss-websocket
 deps: $(BIN)/wasmbrowsertest
 	@./scripts/ensure-chromium.sh
 
-$(BIN)/wasmbrowsertest: go.mod
-	$(NATIVE) $(GO) build -o $@ github.com/agnivade/wasmbrowsertest
+# Pinned in its own module (tools/), so it is no requirement of the module
+# that programs importing core see.
+$(BIN)/wasmbrowsertest: tools/go.mod
+	$(NATIVE) $(GO) -C tools build -o $(CURDIR)/$@ github.com/agnivade/wasmbrowsertest
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
