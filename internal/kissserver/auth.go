@@ -13,15 +13,22 @@ import (
 // maxBodyBytes bounds the JSON bodies of /login and /refreshToken.
 const maxBodyBytes = 64 << 10
 
-// devUser is the only user /login accepts (with any password): this is a
-// development server, not an identity provider.
+// devUser is the only user /login accepts (with any password) unless the
+// test controls are on: this is a development server, not an identity
+// provider.
 const devUser = "dev"
 
-// sessionReply is the body of /login and /refreshToken, shaped like
-// KissJS's server answer so kiss.session can re-init from it.
+// sessionReply is the body of /login, /verifyToken and /refreshToken,
+// shaped like KissJS's server answer so kiss.session.init can take it as it
+// is: the user id, the token pair and the socket's ports.
 type sessionReply struct {
 	Session
-	WS wsPorts `json:"ws"`
+	UserID string  `json:"userId"`
+	WS     wsPorts `json:"ws"`
+}
+
+func (s *Server) reply(r *http.Request, user string, sess Session) sessionReply {
+	return sessionReply{Session: sess, UserID: user, WS: portsFor(r)}
 }
 
 type wsPorts struct {
@@ -79,13 +86,13 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	sess, ok := s.tokens.renew(body.RefreshToken)
+	sess, user, ok := s.tokens.renew(body.RefreshToken)
 	if !ok {
 		s.logf("refresh refused: unknown refresh token")
 		HTTPError(w, http.StatusUnauthorized)
 		return
 	}
-	WriteJSON(w, http.StatusOK, sessionReply{Session: sess, WS: portsFor(r)})
+	WriteJSON(w, http.StatusOK, s.reply(r, user, sess))
 }
 
 // handleLogout forgets the bearer token and its refresh token. It answers
@@ -97,7 +104,9 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]bool{"ok": true})
 }
 
-// handleLogin accepts user "dev" with any password.
+// handleLogin accepts user "dev" with any password; with the test controls
+// on, any user name, so that each browser test logs in as a user of its own
+// through kiss.session.login, as an app does.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Username string `json:"username"`
@@ -106,9 +115,27 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &body) {
 		return
 	}
-	if body.Username != devUser {
+	if body.Username != devUser && (!s.opts.Controls || body.Username == "") {
 		HTTPError(w, http.StatusUnauthorized)
 		return
 	}
-	WriteJSON(w, http.StatusOK, sessionReply{Session: s.Login(devUser), WS: portsFor(r)})
+	WriteJSON(w, http.StatusOK, s.reply(r, body.Username, s.Login(body.Username)))
+}
+
+// handleVerifyToken is kiss.session.login({token}): a valid token (from an
+// invitation link, say) is traded for a session of its user, with a
+// refresh token of its own. The token stays valid.
+func (s *Server) handleVerifyToken(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Token string `json:"token"`
+	}
+	if !decodeBody(w, r, &body) {
+		return
+	}
+	st, user := s.tokens.check(body.Token)
+	if st != tokenValid {
+		HTTPError(w, http.StatusUnauthorized)
+		return
+	}
+	WriteJSON(w, http.StatusOK, s.reply(r, user, s.Login(user)))
 }

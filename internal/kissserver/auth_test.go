@@ -14,6 +14,7 @@ import (
 
 // sessionReply mirrors the JSON of /login and /refreshToken.
 type sessionReply struct {
+	UserID       string `json:"userId"`
 	Token        string `json:"token"`
 	RefreshToken string `json:"refreshToken"`
 	ExpiresIn    int    `json:"expiresIn"`
@@ -47,8 +48,8 @@ func TestRefreshFlow(t *testing.T) {
 		t.Fatalf("refresh: %d %s", st, body)
 	}
 	got := decode[sessionReply](t, body)
-	if got.Token == "" || got.Token == old.Token || got.RefreshToken == old.RefreshToken || got.ExpiresIn != 3600 {
-		t.Fatalf("refresh answer %+v: want a new pair valid 3600 s", got)
+	if got.Token == "" || got.Token == old.Token || got.RefreshToken == old.RefreshToken || got.ExpiresIn != 3600 || got.UserID != "dev" {
+		t.Fatalf("refresh answer %+v: want a new pair of user dev valid 3600 s", got)
 	}
 	if p := ts.port(t); got.WS.Port != p || got.WS.SSLPort != p {
 		t.Fatalf("ws ports %+v, want both %d", got.WS, p)
@@ -84,30 +85,67 @@ func TestRefreshBadRequests(t *testing.T) {
 	}
 }
 
+// /login takes user dev with any password; with the test controls on, any
+// user (each browser test logs in as its own). The answer names the user.
 func TestLogin(t *testing.T) {
 	t.Parallel()
-	ts := start(t, kissserver.Options{})
+	plain := start(t, kissserver.Options{})
+	withControls := start(t, kissserver.Options{Controls: true})
 	tests := []struct {
 		name, body string
+		ts         *testServer
 		want       int
+		user       string
 	}{
-		{"dev with any password", `{"username":"dev","password":"whatever"}`, http.StatusOK},
-		{"dev without password", `{"username":"dev"}`, http.StatusOK},
-		{"other user", `{"username":"alice","password":"x"}`, http.StatusUnauthorized},
-		{"broken JSON", `{"username":`, http.StatusBadRequest},
+		{"dev with any password", `{"username":"dev","password":"whatever"}`, plain, http.StatusOK, "dev"},
+		{"dev without password", `{"username":"dev"}`, plain, http.StatusOK, "dev"},
+		{"other user", `{"username":"alice","password":"x"}`, plain, http.StatusUnauthorized, ""},
+		{"other user with the test controls", `{"username":"alice","password":"x"}`, withControls, http.StatusOK, "alice"},
+		{"no user with the test controls", `{"password":"x"}`, withControls, http.StatusUnauthorized, ""},
+		{"broken JSON", `{"username":`, plain, http.StatusBadRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			st, body := ts.do(t, "POST", "/login", "", tt.body)
+			st, body := tt.ts.do(t, "POST", "/login", "", tt.body)
 			if st != tt.want {
 				t.Fatalf("status %d, want %d", st, tt.want)
 			}
 			if st == http.StatusOK {
 				s := decode[sessionReply](t, body)
-				ts.mustDialToken(t, s.Token)
+				if s.UserID != tt.user {
+					t.Fatalf("userId %q, want %q", s.UserID, tt.user)
+				}
+				if p := tt.ts.port(t); s.WS.Port != p || s.WS.SSLPort != p {
+					t.Fatalf("ws ports %+v, want both %d", s.WS, p)
+				}
+				tt.ts.mustDialToken(t, s.Token)
 			}
 		})
+	}
+}
+
+// /verifyToken (kiss.session.login({token})) trades a valid token for a
+// session of its user; any other token is refused.
+func TestVerifyToken(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	given := ts.Login("carol")
+	st, body := ts.do(t, "POST", "/verifyToken", "", `{"token":"`+given.Token+`"}`)
+	if st != http.StatusOK {
+		t.Fatalf("verify: %d %s", st, body)
+	}
+	got := decode[sessionReply](t, body)
+	if got.UserID != "carol" || got.Token == "" || got.RefreshToken == "" {
+		t.Fatalf("verify answer %+v, want a session of carol", got)
+	}
+	ts.mustDialToken(t, got.Token)
+	ts.mustDialToken(t, given.Token) // still valid
+	ts.RevokeToken(given.Token)
+	for _, b := range []string{`{"token":"` + given.Token + `"}`, `{"token":"nope"}`, `{}`} {
+		if st, _ := ts.do(t, "POST", "/verifyToken", "", b); st != http.StatusUnauthorized {
+			t.Fatalf("verify %s: %d, want 401", b, st)
+		}
 	}
 }
 
@@ -143,7 +181,7 @@ func TestPortsWithoutPortInHost(t *testing.T) {
 func TestCORS(t *testing.T) {
 	t.Parallel()
 	ts := start(t, kissserver.Options{Controls: true})
-	for _, path := range []string{"/checkTokenValidity", "/refreshToken", "/logout", "/login", "/test/state", "/test/close"} {
+	for _, path := range []string{"/checkTokenValidity", "/refreshToken", "/logout", "/login", "/verifyToken", "/test/state", "/test/close"} {
 		req, err := http.NewRequestWithContext(ctx(t), "OPTIONS", ts.URL+path, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -123,7 +123,7 @@ func (s *Server) controlRoutes() []route {
 			if user == "" {
 				user = devUser
 			}
-			WriteJSON(w, http.StatusOK, sessionReply{Session: s.Login(user), WS: portsFor(r)})
+			WriteJSON(w, http.StatusOK, s.reply(r, user, s.Login(user)))
 		}},
 		{"GET", "/test/state", func(w http.ResponseWriter, r *http.Request) {
 			WriteJSON(w, http.StatusOK, s.state(r.URL.Query().Get("user")))

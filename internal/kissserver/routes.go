@@ -23,6 +23,7 @@ func (s *Server) routes() *http.ServeMux {
 		{"POST", "/refreshToken", s.handleRefresh},
 		{"GET", "/logout", s.handleLogout},
 		{"POST", "/login", s.handleLogin},
+		{"POST", "/verifyToken", s.handleVerifyToken},
 	}
 	controls := s.controlRoutes()
 	if s.opts.Controls {

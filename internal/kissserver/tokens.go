@@ -160,18 +160,19 @@ func (ts *tokenStore) revoke(token string) {
 	}
 }
 
-// renew trades a refresh token for a new pair, invalidating the old one.
-func (ts *tokenStore) renew(refreshToken string) (Session, bool) {
+// renew trades a refresh token for a new pair of the same user,
+// invalidating the old one.
+func (ts *tokenStore) renew(refreshToken string) (Session, string, bool) {
 	ts.mu.Lock()
 	e := find(ts.refresh, refreshToken)
 	if e == nil || time.Now().After(e.expires) {
 		ts.mu.Unlock()
-		return Session{}, false
+		return Session{}, "", false
 	}
 	delete(ts.refresh, e.sum)
 	delete(ts.access, e.pair)
 	ts.mu.Unlock()
-	return ts.issue(e.user), true
+	return ts.issue(e.user), e.user, true
 }
 
 // Login issues a token pair for user. The empty user is reserved: the
