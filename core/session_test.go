@@ -4,6 +4,9 @@ package core_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -300,5 +303,139 @@ func TestSendInAnEndedSessionIsDiscarded(t *testing.T) {
 	onlyReceived(t, e, e.user, `"of-bob"`)
 	if s := c.Stats(); s.Discarded != 1 {
 		t.Fatalf("stats %+v, want 1 discarded", s)
+	}
+}
+
+// The rule, fact by fact: which changes end a session and which do not.
+func TestSessionRule(t *testing.T) {
+	t.Parallel()
+	a := core.Facts{User: "alice", Token: "ta"}
+	anon := core.Facts{User: "anonymous", Token: "ta"}
+	bare := core.Facts{Token: "ta"} // no KissJS
+	with := func(f core.Facts, mod func(*core.Facts)) core.Facts { mod(&f); return f }
+	for _, c := range []struct {
+		name         string
+		before, then core.Facts
+		same         bool
+	}{
+		{"a user's token refreshed by anyone", a, with(a, func(f *core.Facts) { f.Token = "tb" }), true},
+		{"another user", a, with(a, func(f *core.Facts) { f.User, f.Token = "bob", "tb" }), false},
+		{"the same user after reset()", a, with(a, func(f *core.Facts) { f.Resets++ }), false},
+		{"a user logs out: anonymous", a, with(a, func(f *core.Facts) { f.User, f.Resets = "anonymous", 1 }), false},
+		{"anonymous, another token", anon, with(anon, func(f *core.Facts) { f.Token = "tb" }), false},
+		{"anonymous, reset() and the same token", anon, with(anon, func(f *core.Facts) { f.Resets++ }), false},
+		{"anonymous, a token our refresh got", anon, with(anon, func(f *core.Facts) { f.Token, f.Link = "tb", core.Link{Token: "tb", Root: "ta"} }), true},
+		{"anonymous, a link to another token", anon, with(anon, func(f *core.Facts) { f.Token, f.Link = "tc", core.Link{Token: "tb", Root: "ta"} }), false},
+		{"anonymous, our refresh then reset()", anon, with(anon, func(f *core.Facts) { f.Token, f.Link, f.Resets = "tb", core.Link{Token: "tb", Root: "ta"}, 1 }), false},
+		{"no KissJS, another token", bare, with(bare, func(f *core.Facts) { f.Token = "tb" }), false},
+		{"no KissJS, a token our refresh got", bare, with(bare, func(f *core.Facts) { f.Token, f.Link = "tb", core.Link{Token: "tb", Root: "ta"} }), true},
+		{"no KissJS, the token removed", bare, with(bare, func(f *core.Facts) { f.Token = "" }), false},
+		{"a user id stored as \"null\" names no one", with(anon, func(f *core.Facts) { f.User = "null" }), with(anon, func(f *core.Facts) { f.User, f.Token = "null", "tb" }), false},
+		{"\"undefined\" and \"anonymous\" are the same no one", with(anon, func(f *core.Facts) { f.User = "undefined" }), anon, true},
+		{"an empty user id and anonymous alike", bare, anon, true},
+	} {
+		if got := c.before.Session() == c.then.Session(); got != c.same {
+			t.Errorf("%s: %q then %q, same %v, want %v", c.name, c.before.Session(), c.then.Session(), got, c.same)
+		}
+	}
+	if s := a.Session(); strings.Contains(s, "ta") {
+		t.Errorf("a user's session %q names the token", s)
+	}
+}
+
+// page is what the loader reads in a tab: the token (as e's), the user id,
+// the reset counter and our refresh link (kept in localStorage there, here
+// in memory). Its facts carry a digest of the token, as the loader's do.
+type page struct {
+	e      *kissEnv
+	mu     sync.Mutex
+	resets int64
+	user   string
+	link   core.Link
+}
+
+func digest(token string) string {
+	if token == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:8])
+}
+
+func (p *page) facts() core.Facts {
+	tok := digest(p.e.token())
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return core.Facts{Resets: p.resets, User: p.user, Token: tok, Link: p.link}
+}
+
+func (p *page) keep(l core.Link) {
+	p.mu.Lock()
+	p.link = l
+	p.mu.Unlock()
+}
+
+// switchTo logs user in (a new token of theirs), with kiss.session.reset()
+// first when reset, and sets the KissJS user id to id.
+func (p *page) switchTo(user, id string, reset bool) {
+	s := p.e.srv.Login(user)
+	p.mu.Lock()
+	if reset {
+		p.resets++
+	}
+	p.user = id
+	p.mu.Unlock()
+	p.e.mu.Lock()
+	p.e.sess = s
+	p.e.mu.Unlock()
+}
+
+// Sessions.Refresh links the token a refresh obtains to the session it
+// started in, also when the page stores it and calls init() before the
+// refresh returns (KissJS's getNewToken calls kiss.session.init, whose
+// kiss.websocket.init opens the socket): that socket is in the session
+// already, and the message queued before it goes out on it.
+func TestOurRefreshKeepsATokenOnlySession(t *testing.T) {
+	t.Parallel()
+	for _, inFlight := range []bool{false, true} {
+		t.Run(fmt.Sprintf("init during the refresh %v", inFlight), func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			rec := newRecorder()
+			p := &page{e: e, user: "anonymous"}
+			sessions := &core.Sessions{Read: p.facts, Keep: p.keep}
+			var c *core.Client
+			c = e.client(t, rec, func(o *core.Options) {
+				o.Session = sessions.ID
+				o.CheckToken = func(ctx core.Context, url string) core.TokenStatus {
+					// the page sends while the socket is down, with the old token
+					if err := c.Send([]byte(`"queued-before-the-refresh"`)); err != nil {
+						t.Error(err)
+					}
+					return sessions.Refresh(func() core.TokenStatus {
+						st := e.check(ctx, url) // 498: stores a new pair
+						if inFlight && st == core.TokenRefreshed {
+							// as kiss.session.init(newToken) does, before the refresh ends
+							res, started, err := c.Start(fast())
+							if err != nil || !started {
+								t.Errorf("init during the refresh: started %v, %v", started, err)
+							}
+							go func() { <-res }()
+						}
+						return st
+					})
+				}
+			})
+			connected(t, c, rec, fast())
+			e.srv.ExpireToken(e.token())
+			e.srv.DropAll()
+			eventually(t, wait, "the queued message at the server", func() bool { return len(e.srv.Received(e.user)) >= 1 })
+			if got := e.srv.Received(e.user); len(got) != 1 || got[0] != `"queued-before-the-refresh"` {
+				t.Fatalf("received %q", got)
+			}
+			if s := c.Stats(); s.Discarded != 0 {
+				t.Fatalf("stats %+v, want nothing discarded", s)
+			}
+		})
 	}
 }
