@@ -20,6 +20,7 @@ type stateReply struct {
 	Upgrades   int        `json:"upgrades"`
 	TooMany    int        `json:"tooMany"` // closed with 4002 by the socket limit
 	Open       int        `json:"open"`    // sockets open now
+	Held       int        `json:"held"`    // upgrades HoldUpgrades keeps waiting (every user)
 	Received   []string   `json:"received"`
 }
 
@@ -47,6 +48,15 @@ func (s *Server) controlRoutes() []route {
 				return
 			}
 			s.Stall(on)
+			ok(w)
+		}},
+		{"POST", "/test/hold", func(w http.ResponseWriter, r *http.Request) {
+			on, err := strconv.ParseBool(r.URL.Query().Get("on"))
+			if err != nil {
+				HTTPError(w, http.StatusBadRequest)
+				return
+			}
+			s.HoldUpgrades(on)
 			ok(w)
 		}},
 		{"POST", "/test/refuse", func(w http.ResponseWriter, r *http.Request) {
@@ -146,7 +156,7 @@ func (s *Server) state(user string) stateReply {
 		}
 	}
 	return stateReply{Conns: conns, MaxSockets: s.MaxSockets(user),
-		Upgrades: s.Upgrades(user), TooMany: s.TooMany(user), Open: open, Received: s.Received(user)}
+		Upgrades: s.Upgrades(user), TooMany: s.TooMany(user), Open: open, Held: s.HeldUpgrades(), Received: s.Received(user)}
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].

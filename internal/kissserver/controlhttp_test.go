@@ -14,7 +14,7 @@ import (
 )
 
 var controlPaths = []string{"/test/close", "/test/drop", "/test/stall", "/test/refuse", "/test/expire",
-	"/test/revoke", "/test/goaway", "/test/push", "/test/reset", "/test/login", "/test/state"}
+	"/test/revoke", "/test/goaway", "/test/push", "/test/reset", "/test/login", "/test/state", "/test/hold"}
 
 func TestControlsOffByDefault(t *testing.T) {
 	t.Parallel()

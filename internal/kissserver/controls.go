@@ -52,6 +52,49 @@ func (s *Server) RefuseUpgrades(status int, d time.Duration) {
 	s.mu.Unlock()
 }
 
+// HoldUpgrades keeps upgrade requests that come while on waiting,
+// unanswered, until it is turned off (or the client gives up): the client's
+// socket stays CONNECTING for as long as a test needs. Released, they go
+// on as usual (refusals and the token check included).
+func (s *Server) HoldUpgrades(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case on && s.holdCh == nil:
+		s.holdCh = make(chan struct{})
+	case !on && s.holdCh != nil:
+		close(s.holdCh)
+		s.holdCh = nil
+	}
+}
+
+// waitHold returns once upgrades are no longer held, or ctx ends.
+func (s *Server) waitHold(ctx context.Context) {
+	s.mu.Lock()
+	ch := s.holdCh
+	if ch != nil {
+		s.held++
+	}
+	s.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	}
+	s.mu.Lock()
+	s.held--
+	s.mu.Unlock()
+}
+
+// HeldUpgrades is how many upgrade requests HoldUpgrades keeps waiting now.
+func (s *Server) HeldUpgrades() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
+}
+
 // GoAway plays a graceful restart: upgrades are refused with 503 for d
 // (none when d <= 0), then every socket is closed with 1001 "going away".
 // Refusing first keeps a fast reconnect from slipping in between.
@@ -159,11 +202,12 @@ func (s *Server) Push(user string, n int, channel string) int {
 	return int(reached.Load())
 }
 
-// Reset clears the stall, the refusal, the counters and a limit set by
+// Reset clears the stall, the hold, the refusal, the counters and a limit set by
 // SetSocketLimit (back to Options.MaxSocketsPerUser); open sockets stay and
 // count as the new baseline for MaxSockets.
 func (s *Server) Reset() {
 	s.Stall(false)
+	s.HoldUpgrades(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refusal = refusal{}

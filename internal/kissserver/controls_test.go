@@ -146,6 +146,43 @@ func TestRefuseUpgrades(t *testing.T) {
 	ts.mustDialToken(t, tok)
 }
 
+// A held upgrade waits, unanswered, until the hold ends; then it is
+// checked as usual. One whose client gives up stops counting.
+func TestHoldUpgrades(t *testing.T) {
+	t.Parallel()
+	ts := start(t, kissserver.Options{})
+	tok := ts.Login("dev").Token
+	ts.HoldUpgrades(true)
+	dialed := make(chan error, 1)
+	go func() {
+		c, _, err := ts.dial(t, tok, nil)
+		if err == nil {
+			c.CloseNow()
+		}
+		dialed <- err
+	}()
+	gaveUp, cancel := context.WithCancel(context.Background())
+	go func() {
+		c, _, err := websocket.Dial(gaveUp, "ws"+strings.TrimPrefix(ts.URL, "http")+"/?token="+tok, &websocket.DialOptions{HTTPClient: ts.hs.Client()})
+		if err == nil {
+			c.CloseNow()
+		}
+	}()
+	eventually(t, "two held upgrades", func() bool { return ts.HeldUpgrades() == 2 })
+	if n := ts.Upgrades("dev"); n != 0 {
+		t.Fatalf("%d upgrades while held", n)
+	}
+	cancel()
+	eventually(t, "the abandoned one released", func() bool { return ts.HeldUpgrades() == 1 })
+	ts.RefuseUpgrades(http.StatusBadGateway, 0) // checked once let on
+	ts.HoldUpgrades(false)
+	if err := <-dialed; err == nil || !strings.Contains(err.Error(), "502") {
+		t.Fatalf("the held dial: %v, want refused with 502", err)
+	}
+	ts.RefuseUpgrades(0, 0)
+	ts.mustDialToken(t, tok)
+}
+
 func TestGoAway(t *testing.T) {
 	t.Parallel()
 	ts := start(t, kissserver.Options{})

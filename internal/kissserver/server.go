@@ -63,6 +63,8 @@ type Server struct {
 	conns   []*conn               // by ID; open ones plus the most recent closed
 	stats   map[string]*userStats // per user; "" aggregates every user
 	stallCh chan struct{}         // non-nil while stalled; closed to resume
+	holdCh  chan struct{}         // non-nil while upgrades are held; closed to let them on
+	held    int                   // upgrade requests waiting on holdCh
 	refusal refusal
 	limit   int // sockets per user; 0: no limit
 }
@@ -103,6 +105,7 @@ func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.HoldUpgrades(false) // held upgrades go on, to be refused
 	s.CloseAll(1001, "server shutting down")
 	s.wg.Wait()
 }

@@ -26,6 +26,7 @@ const writeTimeout = 5 * time.Second
 // because a browser only ever reports a refused upgrade as 1006: KissJS
 // then asks /checkTokenValidity why.
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
+	s.waitHold(r.Context())
 	if status := s.refusedWith(); status != 0 {
 		s.logf("upgrade from %s refused: %d (controls or shutdown)", r.RemoteAddr, status)
 		HTTPError(w, status)
