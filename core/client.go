@@ -591,7 +591,7 @@ func (c *Client) connectFunc(h *connHandler) func(Context) (Conn, string, error)
 	h.url = url
 	var op Opening
 	if err == nil {
-		op, err = o.Open(url)
+		op, err = o.Open(url, s)
 	}
 	if err != nil {
 		return func(Context) (Conn, string, error) { return nil, s, err }

@@ -32,8 +32,10 @@ type Dialer interface {
 // new socket at readyState 0). The client calls Open with its lock held,
 // before it reports the attempt, so Open (and Options.URL) must not block
 // or call back into the client. The client then waits on its own goroutine.
+// session is the session the socket is opened in (Options.Session, read
+// with its token): the browser's shared mode groups tabs by it.
 type Opener interface {
-	Open(url string) (Opening, error)
+	Open(url, session string) (Opening, error)
 }
 
 // Opening is a socket whose handshake is under way.

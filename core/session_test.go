@@ -153,7 +153,7 @@ func (d *openerDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	return d.inner.Dial(ctx, url)
 }
 
-func (d *openerDialer) Open(url string) (core.Opening, error) {
+func (d *openerDialer) Open(url, _ string) (core.Opening, error) {
 	d.note("open")
 	ctx, cancel := context.WithCancel(context.Background())
 	o := &opening{done: make(chan struct{}), cancel: cancel}

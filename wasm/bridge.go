@@ -31,7 +31,7 @@ type bridge struct {
 }
 
 func newBridge(kiss safejs.Value, js *loader) *bridge {
-	b := &bridge{kiss: kiss, js: js, sess: &session{kiss: kiss, js: js}, dialer: &browserDialer{js: js, adopt: safejs.Undefined()}}
+	b := &bridge{kiss: kiss, js: js, sess: newSession(kiss, js), dialer: &browserDialer{js: js, adopt: safejs.Undefined()}}
 	b.client = core.New(core.Options{
 		Dialer:     b.dialer,
 		URL:        b.nextURL,
@@ -149,16 +149,17 @@ func resultValue(r core.Result) any {
 	return safejs.Undefined()
 }
 
-// send(text[, session]) queues a message while no socket is open; it
-// returns an Error for the loader to throw. A session comes with a send the
-// page made while the wasm loaded: it is sent only in that session.
+// send(text[, facts]) queues a message while no socket is open; it returns
+// an Error for the loader to throw. Facts come with a send the page made
+// while the wasm loaded: it is sent only in the session they name.
 func (b *bridge) send(args []safejs.Value) any {
 	s, err := arg(args, 0).String()
 	if err != nil {
 		return jsError("TypeError", "kiss.websocket.send: the message must be a string")
 	}
 	send := b.client.Send
-	if sess, ok := stringValue(arg(args, 1)); ok {
+	if f := arg(args, 1); isObject(f) {
+		sess := factsOf(f).Session()
 		send = func(msg []byte) error { return b.client.SendIn(sess, msg) }
 	}
 	if err := send([]byte(s)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/hack-pad/safejs"
+	"github.com/kissjs/kiss-websocket/core"
 )
 
 // loader is the one boundary between Go and web/kiss-websocket.js: a typed
@@ -69,19 +70,36 @@ func (l *loader) token() string {
 	return s
 }
 
-// session names the session of the moment (see the loader's session()).
-func (l *loader) session() string {
-	v, err := l.call("session")
+// facts reads what the page shows of its login (core.Facts).
+func (l *loader) facts() core.Facts {
+	v, err := l.call("facts")
 	if err != nil {
-		return ""
+		return core.Facts{}
 	}
-	s, _ := v.String()
-	return s
+	return factsOf(v)
 }
 
-// refreshed tells the loader that tok, which our refresh is about to store,
-// is the session of the token it replaces.
-func (l *loader) refreshed(tok string) { _, _ = l.call("refreshed", tok) }
+// factsOf reads the loader's facts object: {resets, user, token, link}.
+func factsOf(v safejs.Value) core.Facts {
+	var f core.Facts
+	if !isObject(v) {
+		return f
+	}
+	if n, err := v.Get("resets"); err == nil {
+		r, _ := n.Float()
+		f.Resets = int64(r)
+	}
+	f.User, _ = getString(v, "user")
+	f.Token, _ = getString(v, "token")
+	if l, err := v.Get("link"); err == nil && isObject(l) {
+		f.Link.Token, _ = getString(l, "token")
+		f.Link.Root, _ = getString(l, "root")
+	}
+	return f
+}
+
+// link keeps what our refresh decided (core.Link) where every tab reads it.
+func (l *loader) link(k core.Link) { _, _ = l.call("link", k.Token, k.Root) }
 
 // configure hands the loader the hooks and the largest message send takes.
 func (l *loader) configure(cfg safejs.Value, maxBytes int) { _, _ = l.call("configure", cfg, maxBytes) }
@@ -143,9 +161,9 @@ func (l *loader) counters() counters {
 // open adopts pre (a socket init() made while the wasm loaded) or makes a
 // socket for url; onOpen, onClose and onPong are called from its events.
 // With shared, the socket is this tab's when it leads, else a stand-in that
-// goes through the tab that does.
-func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value, shared bool) (safejs.Value, error) {
-	return l.call("open", url, onOpen, onClose, onPong, pre, shared)
+// goes through the tab that does; the tabs of a group share session.
+func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value, shared bool, session string) (safejs.Value, error) {
+	return l.call("open", url, onOpen, onClose, onPong, pre, shared, session)
 }
 
 // live lets frames in (the open sequence is over) and dispatches early ones.

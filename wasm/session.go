@@ -14,8 +14,13 @@ import (
 // logged: it only travels in the socket URL and the Authorization header, and
 // only to the origins KissJS itself gives it to.
 type session struct {
-	kiss safejs.Value
-	js   *loader
+	kiss     safejs.Value
+	js       *loader
+	sessions *core.Sessions
+}
+
+func newSession(kiss safejs.Value, js *loader) *session {
+	return &session{kiss: kiss, js: js, sessions: &core.Sessions{Read: js.facts, Keep: js.link}}
 }
 
 const (
@@ -37,13 +42,9 @@ func (s *session) token() string {
 	return s.js.token()
 }
 
-// id names the session a message is queued in (core.Options.Session), as
-// the loader names it for the sends it queues while the wasm loads: the
-// KissJS user, or without KissJS the token (a refreshed one staying the
-// session of the token it replaced).
-func (s *session) id() string {
-	return s.js.session()
-}
+// id names the session of the moment (core.Options.Session) from the facts
+// the loader reads.
+func (s *session) id() string { return s.sessions.ID() }
 
 func storageGet(key string) string {
 	ls, err := global("localStorage")
@@ -111,7 +112,8 @@ func (s *session) check(ctx core.Context, socketURL string) core.TokenStatus {
 	case status == 401:
 		return core.TokenUnusable
 	case status == 498:
-		return s.refresh(ctx, origin)
+		// a token our refresh gets continues the session (core.Sessions)
+		return s.sessions.Refresh(func() core.TokenStatus { return s.refresh(ctx, origin) })
 	}
 	return core.TokenUnknown
 }
@@ -149,7 +151,6 @@ func (s *session) refresh(ctx core.Context, origin string) core.TokenStatus {
 	if !ok1 || !ok2 {
 		return core.TokenUnknown
 	}
-	s.js.refreshed(tok) // the same user: the outbox stays
 	storageSet(tokenKey, tok)
 	storageSet(refreshKey, ref)
 	return core.TokenRefreshed

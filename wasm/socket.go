@@ -43,7 +43,7 @@ type sock struct {
 }
 
 func (d *browserDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
-	op, err := d.Open(url)
+	op, err := d.Open(url, "")
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (d *browserDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 
 // Open runs with the client's lock held: it only calls JavaScript, which
 // calls back into Go later, from events.
-func (d *browserDialer) Open(url string) (core.Opening, error) {
+func (d *browserDialer) Open(url, session string) (core.Opening, error) {
 	s := &sock{js: d.js, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
 	var once sync.Once
 	onOpen, rel1, err1 := newFunc(func(safejs.Value, []safejs.Value) any {
@@ -81,7 +81,7 @@ func (d *browserDialer) Open(url string) (core.Opening, error) {
 	}
 	pre := d.adopt
 	d.adopt = safejs.Undefined()
-	rec, err := d.js.open(url, onOpen, onClose, onPong, pre, d.shared)
+	rec, err := d.js.open(url, onOpen, onClose, onPong, pre, d.shared, session)
 	if err == nil {
 		s.rec = rec
 		s.ws, err = rec.Get("ws")

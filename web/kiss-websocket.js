@@ -233,9 +233,9 @@
   // makeSocket creates the socket of the moment: connection is the browser's
   // WebSocket itself, as in KissJS. Open and close are recorded, so a socket
   // made before Go was there tells Go what it missed.
-  function makeSocket(url, shared) {
+  function makeSocket(url, shared, session) {
     var g = null;
-    if (wantsShared(shared)) g = groupFor(url);
+    if (wantsShared(shared)) g = groupFor(url, groupSession(session));
     else if (G) leaveGroup(G);
     var standin = !!g && g.role !== "leader";
     var sock = standin ? new StandIn(g, url) : new WebSocket(url);
@@ -281,33 +281,76 @@
     if (r.shared && r.shared === G) leaveGroup(G); // no client will use it
   }
 
-  // session names the session a message is sent in: the KissJS user, or
-  // without KissJS the token (hashed), where a token our refresh gave stays
-  // the session of the one it replaced (rt.refreshed). That link is kept in
-  // localStorage, so every tab of the profile agrees (shared mode groups
-  // tabs by session) whichever refreshed.
-  var REFRESHED = "kiss-websocket-refreshed";
-  var refreshedHere = null; // when localStorage cannot keep it
-  function refreshedLink() {
-    try {
-      var v = JSON.parse(localStorage.getItem(REFRESHED));
-      if (v && typeof v.hash === "string" && typeof v.id === "string") return v;
-    } catch (e) { /* none, or unreadable */ }
-    return refreshedHere;
+  // What the page shows of its login, for Go, which names the session a
+  // message is queued in and a socket is opened in (core.Facts; the rule
+  // lives there only): the count of kiss.session.reset() calls, the KissJS
+  // user id, a digest of the token, and the link our own last refresh left.
+  // The count and the link are kept in localStorage, so every tab of the
+  // profile agrees (shared mode groups tabs by session).
+  var RESETS = "kiss-websocket-resets", LINK = "kiss-websocket-refreshed";
+  var resetsHere = 0, linkHere = null; // when localStorage cannot keep them
+  function stored(key) {
+    try { return localStorage.getItem(key); } catch (e) { return null; }
   }
-  function session() {
+  function store(key, v) {
+    try { localStorage.setItem(key, v); return true; } catch (e) { return false; }
+  }
+  function resets() {
+    var n = parseInt(stored(RESETS), 10);
+    return n >= 0 ? n : resetsHere;
+  }
+  // watchReset counts every kiss.session.reset() (KissJS's logout, and its
+  // answer to EVT_UNUSABLE_TOKEN, call it): each one ends the session. It
+  // wraps the method once, as soon as kiss.session has one.
+  function watchReset() {
     var sess = k.session;
-    if (sess && typeof sess === "object") {
-      var u = typeof sess.getUserId === "function" ? sess.getUserId() : undefined;
-      if (typeof u !== "string") {
-        try { u = localStorage.getItem("session-userId"); } catch (e) { u = null; }
-      }
-      return "user:" + (typeof u === "string" ? u : "");
-    }
+    if (!sess || typeof sess !== "object" || typeof sess.reset !== "function" || sess.reset.kissWebsocketCounts) return;
+    var reset = sess.reset;
+    var counted = function () {
+      resetsHere = resets() + 1;
+      store(RESETS, String(resetsHere));
+      return reset.apply(this, arguments);
+    };
+    counted.kissWebsocketCounts = true;
+    try { sess.reset = counted; } catch (e) { /* a frozen session: not counted */ }
+  }
+  watchReset();
+  function link() {
+    try {
+      var v = JSON.parse(stored(LINK));
+      if (v && typeof v.token === "string" && typeof v.root === "string") return v;
+    } catch (e) { /* none, or unreadable */ }
+    return linkHere;
+  }
+  function userId() {
+    var sess = k.session;
+    if (!sess || typeof sess !== "object") return "";
+    var u = typeof sess.getUserId === "function" ? sess.getUserId() : undefined;
+    if (typeof u !== "string") u = stored("session-userId");
+    return typeof u === "string" ? u : "";
+  }
+  function facts() {
+    watchReset();
     var t = token();
-    if (t === "") return "token:";
-    var h = hash(t), l = refreshedLink();
-    return l && l.hash === h ? l.id : "token:" + h;
+    return { resets: resets(), user: userId(), token: t === "" ? "" : hash(t), link: link() };
+  }
+
+  // groupSession is the session a shared socket's group is for: the one Go
+  // named, remembered with the facts it named it from, so that a tab whose
+  // wasm is still loading joins its group; with facts Go never named, the
+  // facts themselves, which no other session shares.
+  var NAMED = "kiss-websocket-session";
+  function groupSession(named) {
+    var f = JSON.stringify(facts());
+    if (typeof named === "string") {
+      store(NAMED, JSON.stringify({ facts: f, session: named }));
+      return named;
+    }
+    try {
+      var v = JSON.parse(stored(NAMED));
+      if (v && v.facts === f && typeof v.session === "string") return v.session;
+    } catch (e) { /* none, or unreadable */ }
+    return "facts " + f;
   }
 
   function later_(fn) { Promise.resolve().then(fn); }
@@ -366,8 +409,8 @@
     return (a >>> 0).toString(16) + "-" + (b >>> 0).toString(16);
   }
 
-  function groupFor(url) {
-    var key = url.replace(/([?&]token=)[^&#]*/, "$1") + "\n" + session();
+  function groupFor(url, session) {
+    var key = url.replace(/([?&]token=)[^&#]*/, "$1") + "\n" + session;
     if (G && G.key === key) return G;
     if (G) leaveGroup(G);
     var name = "kiss-websocket:" + hash(key);
@@ -926,8 +969,8 @@
     token: token,
     // open adopts the socket init() made before the wasm was ready, or makes
     // one; what it already went through reaches Go after this call returns.
-    open: function (url, onOpen, onClose, onPong, pre, shared) {
-      var r = pre && !pre.adopted ? pre : makeSocket(url, shared);
+    open: function (url, onOpen, onClose, onPong, pre, shared, session) {
+      var r = pre && !pre.adopted ? pre : makeSocket(url, shared, session);
       r.adopted = true;
       if (S.pre === r) S.pre = null;
       r.open = onOpen; r.close = onClose;
@@ -937,11 +980,11 @@
       return r;
     },
     discard: discard,
-    session: session,
-    // refreshed is called by Go's refresh, before it stores the new token.
-    refreshed: function (t) {
-      refreshedHere = { hash: hash(t), id: session() };
-      try { localStorage.setItem(REFRESHED, JSON.stringify(refreshedHere)); } catch (e) { /* this tab only */ }
+    facts: facts,
+    // link keeps what Go's refresh decided (core.Link) for every tab.
+    link: function (token, root) {
+      linkHere = { token: token, root: root };
+      store(LINK, JSON.stringify(linkHere));
     },
     live: function (r) {
       if (S.ws !== r.ws) return;
@@ -1053,6 +1096,7 @@
     init: function (config) {
       if (k.context && k.context.ws === "no") return Promise.resolve(undefined);
       initCalled = true;
+      watchReset();
       if (!impl) {
         // KissJS's rule 1, for the one socket there is before Go: while it
         // is connecting, open or closing (a close() right before), init
@@ -1072,13 +1116,14 @@
         S.bytesOut += utf8Length(s);
         return;
       }
-      if (!impl) { later("sendText", [s, session()], false); return; }
+      if (!impl) { later("sendText", [s, facts()], false); return; }
       var err = impl.send(s);
       if (err) throw err;
     },
-    // sendText replays a send made while the wasm loaded, in its session.
-    sendText: function (s, sess) {
-      var err = impl.send(s, sess);
+    // sendText replays a send made while the wasm loaded, in the session
+    // its facts name.
+    sendText: function (s, f) {
+      var err = impl.send(s, f);
       if (err) throw err;
     },
     initWith: function (config, pre) {
