@@ -3,6 +3,7 @@
 package main
 
 import (
+	_ "embed"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall/js"
 	"testing"
 	"time"
@@ -29,19 +31,24 @@ func serverHost() string { return strings.TrimPrefix(serverURL, "http://") }
 
 // page is one iframe with the loader in it.
 type page struct {
-	t     *testing.T
-	frame js.Value
-	win   js.Value
-	token string
-	user  string
+	t      *testing.T
+	frame  js.Value
+	win    js.Value
+	token  string
+	user   string
+	tokens []string     // every token the page may hold: none may reach the console
+	loads  atomic.Int32 // the iframe's load events: 1, then one per reload
 }
 
 type pageOpts struct {
-	kissjs bool   // declare `const kiss` like KissJS does
-	wasm   string // data-wasm override
-	head   string // script run before the loader's script tag (e.g. to wrap WebSocket)
-	before string // script run right after the loader's script tag, synchronously
-	noWait bool   // do not wait for kiss.websocket.ready
+	kissjs  bool              // declare `const kiss` like KissJS does
+	standin bool              // KissJS's callers: testdata/kissjs.js (kiss.session, kiss.app, kiss.pubsub)
+	storage map[string]string // localStorage before the page loads (standin pages start from none)
+	head    string            // script run first, before KissJS and the loader (e.g. to wrap WebSocket)
+	wasm    string            // data-wasm override
+	before  string            // script run right after the loader's script tag, synchronously
+	app     string            // script run last, as the app's own (kiss.app.init on standin pages)
+	noWait  bool              // do not wait for kiss.websocket.ready
 
 	// Where the KissJS fixture goes (with kissjs): by default inline, before
 	// the loader's tag. With kissjsAfter it comes right after the loader's
@@ -52,6 +59,37 @@ type pageOpts struct {
 	kissjsAfter bool
 	kissjsSrc   string
 	kissjsStart bool
+}
+
+// kissJS is the stand-in for KissJS's callers of kiss.websocket.
+//
+//go:embed testdata/kissjs.js
+var kissJS string
+
+// recordPublishes has the test see every publish on a standin page.
+const recordPublishes = `T.kiss = kiss;
+(function () {
+  var publish = kiss.pubsub.publish;
+  kiss.pubsub.publish = function (ch, data) {
+    T.events.push([ch === undefined ? null : ch, data]);
+    return publish.apply(this, arguments);
+  };
+})();`
+
+// clearStorage removes the keys of KissJS's session and of ours from
+// localStorage, which every iframe of the harness shares: a standin page
+// starts and ends without them.
+func clearStorage() {
+	ls := js.Global().Get("localStorage")
+	for i := ls.Get("length").Int() - 1; i >= 0; i-- {
+		k := ls.Call("key", i)
+		if k.IsNull() {
+			continue
+		}
+		if key := k.String(); strings.HasPrefix(key, "session-") || strings.HasPrefix(key, "kiss-websocket-") {
+			ls.Call("removeItem", key)
+		}
+	}
 }
 
 // consoleCapture records everything the page prints, to check no token leaks.
@@ -130,12 +168,25 @@ func newPage(t *testing.T, o pageOpts) *page {
 	pages++
 	p.user = strings.ReplaceAll(t.Name(), "/", "_") + "-" + strconv.Itoa(pages)
 	p.token = login(t, p.user)
+	p.tokens = []string{p.token}
+	if o.standin {
+		clearStorage()
+		for k, v := range o.storage {
+			js.Global().Get("localStorage").Call("setItem", k, v)
+		}
+	}
 	// The token is there before any script runs, as a logged-in KissJS
 	// page has it in localStorage: init() on a cold page reads it at once.
 	html := "<!doctype html><meta charset=utf-8><script>" + consoleCapture + "\nT.token = " + jsString(p.token) +
 		"; T.userId = " + jsString(p.user) + ";</script>"
+	if o.head != "" {
+		html += "<script>" + o.head + "</script>"
+	}
 	fixture := ""
-	if o.kissjs {
+	switch {
+	case o.standin:
+		html += "<script>" + kissJS + "</script><script>" + recordPublishes + "</script>"
+	case o.kissjs:
 		code := strings.ReplaceAll(kissFixture, "%HOST%", jsString(serverHost()))
 		if o.kissjsStart {
 			code += "\nT.started = kiss.app.init();"
@@ -145,9 +196,6 @@ func newPage(t *testing.T, o pageOpts) *page {
 	if !o.kissjsAfter {
 		html += fixture
 	}
-	if o.head != "" {
-		html += "<script>" + o.head + "</script>"
-	}
 	script := `<script src="` + serverURL + `/kiss-websocket.js"`
 	if o.wasm != "" {
 		script += ` data-wasm="` + o.wasm + `"`
@@ -156,7 +204,7 @@ func newPage(t *testing.T, o pageOpts) *page {
 	if o.kissjsAfter {
 		html += fixture
 	}
-	if !o.kissjs {
+	if !o.kissjs && !o.standin {
 		html += "<script>" + ownEvents + "</script>"
 	}
 	if o.before != "" {
@@ -166,12 +214,24 @@ func newPage(t *testing.T, o pageOpts) *page {
 		}
 		html += scriptTag(o.before, mode)
 	}
+	if o.app != "" {
+		html += "<script>" + o.app + "</script>"
+	}
 	doc := js.Global().Get("document")
 	p.frame = doc.Call("createElement", "iframe")
 	loaded := make(chan struct{})
 	onload := js.FuncOf(func(js.Value, []js.Value) any { close(loaded); return nil })
 	defer onload.Release()
 	p.frame.Set("onload", onload)
+	counter := js.FuncOf(func(js.Value, []js.Value) any { p.loads.Add(1); return nil })
+	p.frame.Call("addEventListener", "load", counter)
+	t.Cleanup(func() {
+		p.frame.Call("removeEventListener", "load", counter)
+		counter.Release()
+		if o.standin {
+			clearStorage()
+		}
+	})
 	p.frame.Set("srcdoc", html)
 	doc.Get("body").Call("appendChild", p.frame)
 	select {
@@ -211,16 +271,29 @@ func dataURL(code string) string {
 	return "data:text/javascript;charset=utf-8," + strings.ReplaceAll(url.PathEscape(code), "&", "%26")
 }
 
+// secret adds a token the page holds now (a login, a refresh): cleanup
+// checks that it never reached the console either.
+func (p *page) secret(token string) { p.tokens = append(p.tokens, token) }
+
 // cleanup checks that no token reached the console, then removes the frame.
 func (p *page) cleanup() {
-	out := p.win.Get("T").Get("console")
-	for i := 0; i < out.Length(); i++ {
-		if line := out.Index(i).String(); strings.Contains(line, p.token) {
-			p.t.Errorf("the token appeared in console output: %q", strings.ReplaceAll(line, p.token, "<TOKEN>"))
-		}
+	if v, err := p.evalErr(`localStorage.getItem("session-token")`); err == nil && v.Type() == js.TypeString {
+		p.secret(v.String())
 	}
-	if st, err := p.evalErr(`JSON.stringify(T.kiss.websocket.stats() || {})`); err == nil && strings.Contains(st.String(), p.token) {
-		p.t.Error("the token appeared in stats()")
+	out := p.win.Get("T").Get("console")
+	st, stErr := p.evalErr(`JSON.stringify(T.kiss.websocket.stats() || {})`)
+	for _, tok := range p.tokens {
+		if tok == "" {
+			continue
+		}
+		for i := 0; i < out.Length(); i++ {
+			if line := out.Index(i).String(); strings.Contains(line, tok) {
+				p.t.Errorf("a token appeared in console output: %q", strings.ReplaceAll(line, tok, "<TOKEN>"))
+			}
+		}
+		if stErr == nil && strings.Contains(st.String(), tok) {
+			p.t.Error("a token appeared in stats()")
+		}
 	}
 	_, _ = p.evalErr(`try { T.kiss.websocket.close(); } catch (e) {}`)
 	p.frame.Call("remove")
@@ -406,6 +479,7 @@ type serverState struct {
 	Conns      []connState
 	MaxSockets int
 	Upgrades   int
+	Held       int // upgrades /test/hold keeps waiting (every user)
 	Received   []string
 }
 
