@@ -596,6 +596,9 @@ func (c *Client) connectFunc(h *connHandler) func(Context) (Conn, string, error)
 	if err != nil {
 		return func(Context) (Conn, string, error) { return nil, s, err }
 	}
+	if m, ok := op.(MadeIn); ok && m.MadeIn() != "" {
+		s = m.MadeIn()
+	}
 	c.opening = op
 	c.sock, c.sockEnded = op, false
 	return func(ctx Context) (Conn, string, error) {

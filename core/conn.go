@@ -38,6 +38,15 @@ type Opener interface {
 	Open(url, session string) (Opening, error)
 }
 
+// MadeIn is an Opening that already knows the session its socket was made
+// in: the browser's first socket, which init() makes while the wasm loads,
+// carries the token of that moment. The client takes that session over
+// the one of the moment it adopts the socket, which may be the next
+// login's.
+type MadeIn interface {
+	MadeIn() string
+}
+
 // Opening is a socket whose handshake is under way.
 type Opening interface {
 	// Wait returns once the socket is open, as Dialer.Dial does.

@@ -439,3 +439,77 @@ func TestOurRefreshKeepsATokenOnlySession(t *testing.T) {
 		})
 	}
 }
+
+// madeIn is an Opening whose socket was made earlier, in another session
+// (the browser's first socket, made by init() while the wasm loaded). It
+// opens once gate is closed.
+type madeIn struct {
+	core.Opening
+	session string
+	gate    chan struct{}
+}
+
+func (m madeIn) MadeIn() string { return m.session }
+
+func (m madeIn) Wait(ctx core.Context) (core.Conn, error) {
+	select {
+	case <-m.gate:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return m.Opening.Wait(ctx)
+}
+
+type madeInDialer struct {
+	*openerDialer
+	session string
+	gate    chan struct{}
+}
+
+func (d madeInDialer) Open(url, session string) (core.Opening, error) {
+	op, err := d.openerDialer.Open(url, session)
+	if err != nil {
+		return op, err
+	}
+	return madeIn{op, d.session, d.gate}, nil
+}
+
+// A socket made in alice's session is alice's, even when bob's login came
+// before it opened: bob's queued message does not go out on it. (An
+// Opening that does not know, "", is in the session of the moment.)
+func TestASocketMadeInASessionStaysInIt(t *testing.T) {
+	t.Parallel()
+	for _, made := range []string{"alice", ""} {
+		t.Run("made in "+made, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			rec := newRecorder()
+			gate := make(chan struct{})
+			c := e.client(t, rec, func(o *core.Options) {
+				o.Session = func() string { return "bob" }
+				o.Dialer = madeInDialer{&openerDialer{inner: core.NativeDialer{HTTPClient: e.hc}}, made, gate}
+			})
+			res := start(t, c, fast())
+			if err := c.Send([]byte(`"of-bob"`)); err != nil {
+				t.Fatal(err)
+			}
+			close(gate)
+			if r := result(t, res, wait); r != core.ResultOpened {
+				t.Fatalf("attempt: %v", r)
+			}
+			if err := c.Send([]byte(`"live"`)); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, wait, "the live message at the server", func() bool {
+				return strings.Contains(strings.Join(e.srv.Received(e.user), ","), `"live"`)
+			})
+			want, discarded := `"of-bob","live"`, uint64(0)
+			if made != "" {
+				want, discarded = `"live"`, 1
+			}
+			if got := strings.Join(e.srv.Received(e.user), ","); got != want || c.Stats().Discarded != discarded {
+				t.Fatalf("received %s, %d discarded; want %s, %d", got, c.Stats().Discarded, want, discarded)
+			}
+		})
+	}
+}

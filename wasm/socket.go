@@ -34,6 +34,7 @@ type sock struct {
 	opened  chan struct{}
 	failed  chan *core.CloseError
 	release []func()
+	madeIn  string // the session of a socket init() made while the wasm loaded
 
 	mu     sync.Mutex
 	h      core.Handler
@@ -85,6 +86,9 @@ func (d *browserDialer) Open(url, session string) (core.Opening, error) {
 	if err == nil {
 		s.rec = rec
 		s.ws, err = rec.Get("ws")
+		if f, ferr := rec.Get("facts"); ferr == nil && isObject(f) {
+			s.madeIn = factsOf(f).Session()
+		}
 	}
 	if err != nil {
 		s.releaseFuncs()
@@ -94,6 +98,10 @@ func (d *browserDialer) Open(url, session string) (core.Opening, error) {
 	}
 	return s, nil
 }
+
+// MadeIn is the session the adopted socket was made in (core.MadeIn), ""
+// for a socket made now.
+func (s *sock) MadeIn() string { return s.madeIn }
 
 // Wait returns once the socket is open, or how it failed.
 func (s *sock) Wait(ctx core.Context) (core.Conn, error) {

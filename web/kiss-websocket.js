@@ -261,11 +261,14 @@
 
   // preOpen is init() while the wasm loads: the handshake overlaps the
   // download. It returns the record the queued init hands to Go, which
-  // adopts that socket, or closes it if it rejects the config; null when the
-  // URL is bad (Go reports it). api.init does not call it while that
-  // socket is connecting, open or closing.
+  // adopts that socket (in the session of the facts read with its token),
+  // or closes it if it rejects the config; null when the URL is bad (Go
+  // reports it). api.init does not call it while that socket is
+  // connecting, open or closing.
   function preOpen(config) {
+    var f = facts(); // the login whose token the socket carries
     try { S.pre = makeSocket(socketURL(config), !!config && config.shared === true); } catch (e) { S.pre = null; }
+    if (S.pre) S.pre.facts = f;
     return S.pre;
   }
 
