@@ -11,8 +11,8 @@ import (
 	"github.com/kissjs/kiss-websocket/core"
 )
 
-// shape is one way a page names its login, and one way it changes.
-type shape struct {
+// identityShape is one way a page names its login, and one way it changes.
+type identityShape struct {
 	name       string
 	idA, idB   string // KissJS user ids before and after ("" without KissJS)
 	userB      string // whom the new token belongs to at the server
@@ -20,7 +20,7 @@ type shape struct {
 	sameSwitch bool   // the change keeps the session
 }
 
-var shapes = []shape{
+var identityShapes = []identityShape{
 	{name: "user ids", idA: "alice", idB: "bob", userB: "bob", reset: true},
 	{name: "the same user again", idA: "alice", idB: "alice", userB: "alice", reset: true},
 	{name: "anonymous", idA: "anonymous", idB: "anonymous", userB: "bob", reset: true},
@@ -56,7 +56,7 @@ func (d *gatedDialer) release() { d.once.Do(func() { close(d.open) }) }
 func TestEveryIdentityShapeInEveryPhase(t *testing.T) {
 	t.Parallel()
 	for _, phase := range []string{"connecting", "open", "closing", "reconnecting", "given up"} {
-		for _, sh := range shapes {
+		for _, sh := range identityShapes {
 			t.Run(phase+"/"+sh.name, func(t *testing.T) {
 				t.Parallel()
 				switchIn(t, phase, sh)
@@ -65,7 +65,7 @@ func TestEveryIdentityShapeInEveryPhase(t *testing.T) {
 	}
 }
 
-func switchIn(t *testing.T, phase string, sh shape) {
+func switchIn(t *testing.T, phase string, sh identityShape) {
 	e := newEnv(t)
 	rec := newRecorder()
 	p := &page{e: e, user: sh.idA}
