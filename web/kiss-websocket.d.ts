@@ -116,7 +116,7 @@ export interface KissWebsocketStats {
   dropped: number;
   /** Sends refused because the outbox was full. */
   refused: number;
-  /** Queued messages discarded because the session (the user) changed before they could be sent. */
+  /** Queued messages discarded because the session (the login: the user, else the token; every kiss.session.reset() ends one) changed before they could be sent. */
   discarded: number;
   /** Shared mode: this tab's part; null when the tab has its own socket. */
   shared: KissWebsocketShared | null;
