@@ -283,36 +283,58 @@ func tokenStatus(t *testing.T, tok string) int {
 
 // An expired token is refreshed through kiss.session.getNewToken, whose
 // kiss.session.init stores the new pair and calls init with string ports:
-// the socket comes back with the new token, the same user, and what was
-// sent meanwhile goes out.
+// the socket comes back with the new token, and what the page sent while
+// the token was being refreshed goes out on it: the same login, whether it
+// names a user or only has its token (our own refresh keeps the session).
 func TestKissJSRefreshThroughGetNewToken(t *testing.T) {
-	user := newUser(t)
-	r := serverLogin(t, user)
-	p := kissApp(t, pageOpts{storage: stored(r, true), app: `
-		T.refreshes = 0;
-		(function () {
-			var get = kiss.session.getNewToken;
-			kiss.session.getNewToken = function () { T.refreshes++; return get.apply(this, arguments); };
-		})();`})
-	p.secret(r.Token)
-	p.started()
-	waitSockets(t, user, 1)
-	control(t, "/test/expire", url.Values{"token": {r.Token}})
-	control(t, "/test/drop", nil)
-	p.eval(`kiss.websocket.send({channel: "during-the-refresh"})`)
-	p.waitEvent("during-the-refresh", 1, 5*time.Second) // echoed: it went out
-	fresh := p.eval(`localStorage.getItem("session-token")`).String()
-	p.secret(fresh)
-	if fresh == r.Token || p.eval("T.refreshes").Int() != 1 {
-		t.Fatalf("refreshes %d, token changed %v: want one refresh through getNewToken", p.eval("T.refreshes").Int(), fresh != r.Token)
-	}
-	p.noErrorLogged()
-	waitSockets(t, user, 1)
-	if got := state(t, user).Received; len(got) != 1 || !strings.Contains(got[0], "during-the-refresh") {
-		t.Fatalf("the server received %q", got)
-	}
-	if n := p.eval("kiss.websocket.stats().discarded").Int(); n != 0 || p.count("EVT_UNUSABLE_TOKEN") != 0 {
-		t.Fatalf("discarded %d; events %v", n, p.events())
+	for _, withID := range []bool{true, false} {
+		t.Run(map[bool]string{true: "user id", false: "token only"}[withID], func(t *testing.T) {
+			user := newUser(t)
+			r := serverLogin(t, user)
+			st, tokenOnly := stored(r, true), ""
+			if !withID {
+				// a server that names no user: no user id stored, none in the refresh's answer
+				delete(st, "session-userId")
+				tokenOnly = `(function () {
+					var init = kiss.session.init;
+					kiss.session.init = function (data) { delete data.userId; return init.apply(this, arguments); };
+				})();`
+			}
+			p := kissApp(t, pageOpts{storage: st, app: tokenOnly + `
+				T.refreshes = 0;
+				(function () {
+					var get = kiss.session.getNewToken;
+					kiss.session.getNewToken = function () {
+						T.refreshes++;
+						kiss.websocket.send({channel: "during-the-refresh"}); // the socket is down: queued
+						T.queuedAtRefresh = kiss.websocket.stats().queued;
+						return get.apply(this, arguments);
+					};
+				})();`})
+			p.secret(r.Token)
+			p.started()
+			waitSockets(t, user, 1)
+			control(t, "/test/expire", url.Values{"token": {r.Token}})
+			control(t, "/test/drop", nil)
+			p.waitEvent("during-the-refresh", 1, 5*time.Second) // echoed: it went out
+			fresh := p.eval(`localStorage.getItem("session-token")`).String()
+			p.secret(fresh)
+			if fresh == r.Token || p.eval("T.refreshes").Int() != 1 || p.eval("T.queuedAtRefresh").Int() != 1 {
+				t.Fatalf("refreshes %d, queued at the refresh %d, token changed %v: want one refresh through getNewToken, with the message queued",
+					p.eval("T.refreshes").Int(), p.eval("T.queuedAtRefresh").Int(), fresh != r.Token)
+			}
+			if got := p.eval(`kiss.session.getUserId()`).String(); got != map[bool]string{true: user, false: "anonymous"}[withID] {
+				t.Fatalf("user id %q", got)
+			}
+			p.noErrorLogged()
+			waitSockets(t, user, 1)
+			if got := state(t, user).Received; len(got) != 1 || !strings.Contains(got[0], "during-the-refresh") {
+				t.Fatalf("the server received %q", got)
+			}
+			if n := p.eval("kiss.websocket.stats().discarded").Int(); n != 0 || p.count("EVT_UNUSABLE_TOKEN") != 0 {
+				t.Fatalf("discarded %d; events %v", n, p.events())
+			}
+		})
 	}
 }
 
