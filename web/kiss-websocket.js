@@ -328,7 +328,8 @@
   function userId() {
     var sess = k.session;
     if (!sess || typeof sess !== "object") return "";
-    var u = typeof sess.getUserId === "function" ? sess.getUserId() : undefined;
+    var u;
+    try { u = typeof sess.getUserId === "function" ? sess.getUserId() : undefined; } catch (e) { /* then the stored one */ }
     if (typeof u !== "string") u = stored("session-userId");
     return typeof u === "string" ? u : "";
   }
