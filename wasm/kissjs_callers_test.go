@@ -355,3 +355,80 @@ func TestKissJSUnusableTokenResetsAndReloads(t *testing.T) {
 		t.Fatalf("reset() counted %d times", n)
 	}
 }
+
+// The app's own refresh (kiss.session.checkTokenValidity(true) on a 498,
+// as KissJS does after an API call) while the socket is open: init()
+// returns early and the socket stays; the next socket uses the new token.
+func TestKissJSAppRefreshWhileConnected(t *testing.T) {
+	user := newUser(t)
+	r := serverLogin(t, user)
+	p := kissApp(t, pageOpts{storage: stored(r, true), app: recordInits})
+	p.secret(r.Token)
+	p.started()
+	waitSockets(t, user, 1)
+	p.eval(`T.sock = kiss.websocket.connection;`)
+	control(t, "/test/expire", url.Values{"token": {r.Token}})
+	if v, err := p.await(`kiss.session.checkTokenValidity(true)`); err != nil || !v.Equal(trueValue()) {
+		t.Fatalf("checkTokenValidity(true): %v %v", v, err)
+	}
+	fresh := p.eval(`localStorage.getItem("session-token")`).String()
+	p.secret(fresh)
+	if fresh == r.Token {
+		t.Fatal("the token was not refreshed")
+	}
+	if v, err := p.await("T.inits[T.inits.length - 1]"); err != nil || !v.IsUndefined() {
+		t.Fatalf("init while open resolved %v (%v), want undefined", v, err)
+	}
+	p.noErrorLogged()
+	if !p.eval(`kiss.websocket.connection === T.sock && T.sock.readyState === 1`).Bool() {
+		t.Fatal("the refresh replaced the open socket")
+	}
+	control(t, "/test/drop", nil)
+	p.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	p.eval(`kiss.websocket.send({channel: "kept"}); kiss.websocket.reconnect();`)
+	p.waitEvent("kept", 1, 5*time.Second) // the old token is expired: only the new one opens a socket
+	if n := p.eval("kiss.websocket.stats().discarded").Int(); n != 0 {
+		t.Fatalf("%d discarded after a refresh of the same user", n)
+	}
+}
+
+// Tabs share localStorage: a reset() in one tab ends the session in every
+// tab, even when the same user logs in again there. What another tab
+// queued meanwhile is not sent with the new login.
+func TestResetInAnotherTabEndsTheSession(t *testing.T) {
+	user := newUser(t)
+	r := serverLogin(t, user)
+	again := serverLogin(t, user)
+	b, _ := json.Marshal(again)
+	tab1 := kissApp(t, pageOpts{storage: stored(r, true), head: closeOver})
+	tab2 := kissApp(t, pageOpts{storage: stored(r, true)})
+	for _, p := range []*page{tab1, tab2} {
+		p.secret(r.Token)
+		p.secret(again.Token)
+		p.started()
+	}
+	waitSockets(t, user, 2)
+	control(t, "/test/drop", nil)
+	tab2.waitEvent("EVT_DISCONNECTED", 1, 5*time.Second)
+	tab2.eval(`kiss.websocket.send({channel: "queued-in-tab-2"})`)
+	if _, err := tab1.await(`(async function () {
+		kiss.session.reset();
+		await closeOver();
+		await kiss.session.init(` + string(b) + `);
+	})()`); err != nil {
+		t.Fatal(err)
+	}
+	tab2.eval(`kiss.websocket.reconnect()`)
+	waitSockets(t, user, 2)
+	tab2.waitTrue(`kiss.websocket.state === "open"`, 5*time.Second)
+	tab2.eval(`kiss.websocket.send({channel: "after"})`)
+	tab2.waitEvent("after", 1, 5*time.Second)
+	for _, m := range state(t, user).Received {
+		if strings.Contains(m, "queued-in-tab-2") {
+			t.Fatalf("a message of the ended session went out: %q", state(t, user).Received)
+		}
+	}
+	if n := tab2.eval("kiss.websocket.stats().discarded").Int(); n != 1 {
+		t.Fatalf("tab 2 discarded %d, want 1", n)
+	}
+}
