@@ -48,6 +48,34 @@ func (d *gatedDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 
 func (d *gatedDialer) release() { d.once.Do(func() { close(d.open) }) }
 
+// slowCloseDialer's sockets start their closing handshake only once done
+// is closed: the client stays CLOSING for as long as the test needs.
+type slowCloseDialer struct {
+	inner core.NativeDialer
+	done  chan struct{}
+}
+
+func (d slowCloseDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
+	c, err := d.inner.Dial(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return slowClose{c, d.done}, nil
+}
+
+type slowClose struct {
+	core.Conn
+	done chan struct{}
+}
+
+func (s slowClose) Close(code int, reason string) error {
+	go func() {
+		<-s.done
+		_ = s.Conn.Close(code, reason)
+	}()
+	return nil
+}
+
 // Every identity shape, switched while the client is connecting, open,
 // closing (a logout's close()), reconnecting and after it gave up: what was
 // queued in the first login goes out only if the change kept the session,
@@ -72,10 +100,13 @@ func switchIn(t *testing.T, phase string, sh identityShape) {
 	sessions := &core.Sessions{Read: p.facts, Keep: p.keep}
 	gate := &gatedDialer{inner: core.NativeDialer{HTTPClient: e.hc}, open: make(chan struct{})}
 	var unsent [][]byte
+	closing := make(chan struct{})
 	mods := []func(*core.Options){func(o *core.Options) { o.Session = sessions.ID }}
 	switch phase {
 	case "connecting":
 		mods = append(mods, func(o *core.Options) { o.Dialer = gate })
+	case "closing":
+		mods = append(mods, func(o *core.Options) { o.Dialer = slowCloseDialer{core.NativeDialer{HTTPClient: e.hc}, closing} })
 	case "open":
 		// its sockets hand back A's last frame as still buffered when they die
 		unsent = [][]byte{[]byte(`"A-1"`)}
@@ -129,7 +160,6 @@ func switchIn(t *testing.T, phase string, sh identityShape) {
 		// logout(): close(), A's sends while the socket closes, reset(),
 		// then B's login calls init().
 		connected(t, c, rec, cfg)
-		e.srv.Stall(true) // the close handshake waits: the client stays CLOSING
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +168,7 @@ func switchIn(t *testing.T, phase string, sh identityShape) {
 		}
 		queueA(queuedA...)
 		switchToB()
-		e.srv.Stall(false)
+		close(closing) // the closing handshake now
 		waitFor(t, rec, core.EventConnectionClosed, wait)
 		connected(t, c, rec, cfg)
 	case "reconnecting":
