@@ -153,6 +153,12 @@ func (d *openerDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	return d.inner.Dial(ctx, url)
 }
 
+var (
+	_ core.Opener = (*openerDialer)(nil)
+	_ core.Opener = madeInDialer{}
+	_ core.MadeIn = madeIn{}
+)
+
 func (d *openerDialer) Open(url, _ string) (core.Opening, error) {
 	d.note("open")
 	ctx, cancel := context.WithCancel(context.Background())

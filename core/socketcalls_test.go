@@ -27,15 +27,17 @@ type callLog struct {
 	n     int
 }
 
+var _ core.Opener = (*callLog)(nil)
+
 func (d *callLog) Dial(ctx core.Context, url string) (core.Conn, error) {
-	op, err := d.Open(url)
+	op, err := d.Open(url, "")
 	if err != nil {
 		return nil, err
 	}
 	return op.Wait(ctx)
 }
 
-func (d *callLog) Open(url string) (core.Opening, error) {
+func (d *callLog) Open(url, _ string) (core.Opening, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d.mu.Lock()
 	d.n++

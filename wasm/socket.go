@@ -43,6 +43,13 @@ type sock struct {
 	unsent [][]byte // read at detach, while the loader still tracks this socket
 }
 
+// The page's socket is an Opener (made inside init(), as KissJS's), and the
+// one init() made while the wasm loaded knows its session.
+var (
+	_ core.Opener = (*browserDialer)(nil)
+	_ core.MadeIn = (*sock)(nil)
+)
+
 func (d *browserDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	op, err := d.Open(url, "")
 	if err != nil {
