@@ -655,7 +655,8 @@ func (c *Client) dial(ctx *stopper, h *connHandler, timeout time.Duration, prev,
 }
 
 // opened runs the open sequence with c.mu held and releases it: flush the
-// outbox, resolve the attempt, report, start the heartbeat, then let frames in.
+// outbox, resolve the attempt, report (unless the page was told already: an
+// Announced socket), start the heartbeat, then let frames in.
 func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	c.cancel()
 	c.cancel = nil
@@ -688,7 +689,9 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 		kind = EventReconnected
 	}
 	c.attempt, c.reconnecting, c.tokenChecked = 0, false, false
-	c.events = append(c.events, Event{Kind: kind})
+	if a, ok := conn.(Announced); !ok || !a.Announced() {
+		c.events = append(c.events, Event{Kind: kind})
+	}
 	if c.live && c.cfg.Heartbeat.Enabled {
 		gen := c.gen
 		c.beat = startHeartbeat(c.cfg.Heartbeat, func() { c.ping(gen) }, func(probe bool) { c.dead(gen, probe) })

@@ -47,6 +47,17 @@ type MadeIn interface {
 	MadeIn() string
 }
 
+// Announced is a Conn whose open the page has already been told of: the
+// browser's first socket may open while the wasm still loads, and the loader
+// then runs KissJS's open sequence itself (init resolves true, EVT_CONNECTED,
+// onopen) and publishes its frames in their own events. The client adopts
+// such a socket as it is: it runs the rest of its open sequence (the outbox,
+// the heartbeat, from now) and reports no EventConnected for it, which the
+// page would otherwise see twice.
+type Announced interface {
+	Announced() bool
+}
+
 // Opening is a socket whose handshake is under way.
 type Opening interface {
 	// Wait returns once the socket is open, as Dialer.Dial does.

@@ -35,3 +35,25 @@ func FireLate(p *heartbeat, d time.Duration) {
 	p.due -= d
 	p.mu.Unlock()
 }
+
+// StrictFields are the config fields only Go may accept or reject (ours),
+// as paths: a section when every field of it is ours.
+func StrictFields() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range fields {
+		if f.by != ours {
+			continue
+		}
+		section, _ := f.sectionKey()
+		name := f.name
+		if section != "" && !sectionIsKissJS(section) {
+			name = section
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return out
+}

@@ -22,6 +22,56 @@ func DefaultBase(secure bool, host string, port, sslPort int) string {
 	return scheme + host + "/?token="
 }
 
+// Page is what a browser page shows of where its socket goes by default:
+// KissJS's kiss.session when the page has one, and the page's location. The
+// browser reads it; Page.URL holds the rule. The loader has a twin of this
+// rule for the socket init() opens while the wasm loads, held to it by the
+// shared test vectors in internal/rules.
+type Page struct {
+	// Session: the page has a kiss.session object.
+	Session bool
+	// WebsocketHost is what kiss.session.getWebsocketHost() returned, when
+	// it returned a string (HasWebsocketHost). It is asked only when the
+	// config names no port: KissJS's own address wins then.
+	WebsocketHost    string
+	HasWebsocketHost bool
+	// Insecure: kiss.session.secure is set and false to JavaScript. KissJS
+	// defaults to wss://, even on an http page.
+	Insecure bool
+	// Host is kiss.session.host when it is a non-empty string.
+	Host string
+	// Location is location.host; LocationSecure, an https page. They are
+	// the address without KissJS, and the host when kiss.session has none.
+	Location       string
+	LocationSecure bool
+}
+
+// Base is the address of a socket of cfg, before the token: cfg.SocketURL
+// when set; else, with no port named, kiss.session.getWebsocketHost() +
+// "/?token="; else DefaultBase, secure unless kiss.session.secure is false
+// (without KissJS: as the page is), on kiss.session.host or the page's host,
+// with cfg's port or sslPort.
+func (p Page) Base(cfg Config) string {
+	if cfg.SocketURL != "" {
+		return cfg.SocketURL
+	}
+	if p.Session && !cfg.NamedPorts && p.HasWebsocketHost {
+		return p.WebsocketHost + "/?token="
+	}
+	secure, host := p.LocationSecure, p.Location
+	if p.Session {
+		secure = !p.Insecure
+		if p.Host != "" {
+			host = p.Host
+		}
+	}
+	return DefaultBase(secure, host, cfg.Port, cfg.SSLPort)
+}
+
+// URL is the address of the next attempt: Base with the token, as SocketURL
+// adds it.
+func (p Page) URL(cfg Config, token string) string { return SocketURL(p.Base(cfg), token) }
+
 // hasPort reports whether host ("name", "name:80", "[::1]", "[::1]:80")
 // names a port.
 func hasPort(host string) bool {
