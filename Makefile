@@ -5,18 +5,22 @@ GO ?= go
 NATIVE := env -u GOOS -u GOARCH
 WEB := web
 WASM := $(WEB)/kiss-websocket.wasm
+# The loader's files: the first a page loads, Go's executor (loaded with the
+# wasm) and shared mode's (loaded when a page asks for it).
+LOADER := kiss-websocket.js kiss-websocket-go.js kiss-websocket-shared.js
 BIN := bin
 
 .PHONY: all build serve test test-native test-browser lint typecheck check-importer deps clean bench chaos size dist dist-check FORCE
 
 all: build
 
-## build: the wasm, wasm_exec.js and precompressed variants beside the loader.
+## build: the wasm, wasm_exec.js and precompressed variants of them and of
+## the loader's files.
 ## Each output is replaced atomically and only when it changed, so a page
 ## (make bench) loading them while another make (make test) builds never
 ## reads a half-written file.
 build: $(WASM) $(WEB)/wasm_exec.js
-	@for f in $(WASM) $(WEB)/wasm_exec.js $(WEB)/kiss-websocket.js; do \
+	@for f in $(WASM) $(WEB)/wasm_exec.js $(addprefix $(WEB)/,$(LOADER)); do \
 		if [ ! $$f.gz -nt $$f ]; then gzip -9 -n -c $$f >$$f.gz.$$$$ && mv -f $$f.gz.$$$$ $$f.gz; fi; \
 		if command -v brotli >/dev/null && [ ! $$f.br -nt $$f ]; then \
 			brotli -f -n -q 11 -o $$f.br.$$$$ $$f && chmod 644 $$f.br.$$$$ && mv -f $$f.br.$$$$ $$f.br; fi; \
@@ -67,7 +71,7 @@ bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/.installed
 ## dist: dist/kiss-websocket-VERSION/, exactly what a KissJS app copies into
 ## its static files (VERSION is the loader's kiss.websocket.version)
 VERSION = $(shell sed -n 's/^  var VERSION = "\(.*\)";$$/\1/p' $(WEB)/kiss-websocket.js)
-DIST_FILES := kiss-websocket.js kiss-websocket.wasm wasm_exec.js
+DIST_FILES := $(LOADER) kiss-websocket.wasm wasm_exec.js
 # the declarations, and their opt-in global for apps with no `kiss` of their own
 DIST_TYPES := kiss-websocket.d.ts kiss-websocket-global.d.ts
 DIST ?= dist/kiss-websocket-$(VERSION)
@@ -79,7 +83,8 @@ dist: build
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@ls -l $(DIST) | awk 'NR > 1 {print "  " $$5 "\t" $$9}'
 
-# dist-check: make dist leaves those eleven files and nothing else, each
+# dist-check: make dist leaves those files (each with its .br and .gz) and
+# the declarations, and nothing else, each
 # compressed variant the same bytes as its source.
 dist-check:
 	@$(MAKE) -s dist DIST=out/dist-check >/dev/null
@@ -142,4 +147,4 @@ lint:
 	GOOS=js GOARCH=wasm $(GO) vet ./...
 
 clean:
-	rm -rf dist $(BIN) $(WASM) $(WASM).gz $(WASM).br $(WEB)/wasm_exec.js* $(WEB)/kiss-websocket.js.gz $(WEB)/kiss-websocket.js.br
+	rm -rf dist $(BIN) $(WASM) $(WASM).gz $(WASM).br $(WEB)/wasm_exec.js* $(foreach f,$(LOADER),$(WEB)/$(f).gz $(WEB)/$(f).br)

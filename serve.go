@@ -27,6 +27,7 @@ import (
 
 	"github.com/kissjs/kiss-websocket/bench/benchserver"
 	"github.com/kissjs/kiss-websocket/internal/faultproxy"
+	"github.com/kissjs/kiss-websocket/internal/gate"
 	"github.com/kissjs/kiss-websocket/internal/kissserver"
 	"github.com/kissjs/kiss-websocket/internal/recorder"
 )
@@ -134,6 +135,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		defer rec.Close()
 		handler = rec.Controls(handler)
+		handler = gate.Controls(cfg.web, handler)
 	}
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

@@ -43,10 +43,10 @@ func newBridge(kiss safejs.Value, js *loader) *bridge {
 	return b
 }
 
-// nextURL asks the loader, which builds the URL for init() too (it creates
-// the socket before the wasm is ready), from the decoded config.
+// nextURL is the address of the next attempt, by core's rule (Page.URL),
+// from what the page shows now and the token of the moment.
 func (b *bridge) nextURL(cfg core.Config) (string, error) {
-	return b.js.url(cfg.SocketURL, cfg.Port, cfg.SSLPort, cfg.NamedPorts)
+	return b.sess.page(cfg.NamedPorts).URL(cfg, b.js.token()), nil
 }
 
 // impl builds the object the loader calls.

@@ -45,21 +45,6 @@ func (l *loader) ready(impl safejs.Value) error {
 	return err
 }
 
-// url builds the socket URL: socketUrl, else the session's websocket host
-// (ports only when the config named them), with the token when it ends in
-// "token=".
-func (l *loader) url(socketURL string, port, sslPort int, namedPorts bool) (string, error) {
-	var p, sp any = safejs.Undefined(), safejs.Undefined()
-	if namedPorts {
-		p, sp = port, sslPort
-	}
-	v, err := l.call("url", map[string]any{"socketUrl": socketURL, "port": p, "sslPort": sp})
-	if err != nil {
-		return "", err
-	}
-	return v.String()
-}
-
 // token is the session token as the loader reads it for the socket URL.
 func (l *loader) token() string {
 	v, err := l.call("token")

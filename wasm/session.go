@@ -46,6 +46,36 @@ func (s *session) token() string {
 // the loader reads.
 func (s *session) id() string { return s.sessions.ID() }
 
+// page reads what core.Page.URL needs: kiss.session (asking its
+// getWebsocketHost() only when the config names no port, as KissJS would
+// not use it then) and the page's location.
+func (s *session) page(namedPorts bool) core.Page {
+	var p core.Page
+	if loc, err := global("location"); err == nil && isObject(loc) {
+		p.Location, _ = getString(loc, "host")
+		proto, _ := getString(loc, "protocol")
+		p.LocationSecure = proto == "https:"
+	}
+	sess := s.obj()
+	if !isObject(sess) {
+		return p
+	}
+	p.Session = true
+	if !namedPorts {
+		if fn, err := sess.Get("getWebsocketHost"); err == nil && isFunc(fn) {
+			if v, err := sess.Call("getWebsocketHost"); err == nil {
+				p.WebsocketHost, p.HasWebsocketHost = stringValue(v)
+			}
+		}
+	}
+	if v, err := sess.Get("secure"); err == nil && !v.IsUndefined() {
+		secure, _ := v.Truthy()
+		p.Insecure = !secure
+	}
+	p.Host, _ = getString(sess, "host")
+	return p
+}
+
 func storageGet(key string) string {
 	ls, err := global("localStorage")
 	if err != nil || !isObject(ls) {

@@ -35,6 +35,9 @@ type sock struct {
 	failed  chan *core.CloseError
 	release []func()
 	madeIn  string // the session of a socket init() made while the wasm loaded
+	// announced: the loader reported this socket's open before Go adopted
+	// it (core.Announced).
+	announced bool
 
 	mu     sync.Mutex
 	h      core.Handler
@@ -44,10 +47,12 @@ type sock struct {
 }
 
 // The page's socket is an Opener (made inside init(), as KissJS's), and the
-// one init() made while the wasm loaded knows its session.
+// one init() made while the wasm loaded knows its session and whether the
+// page was told of its open.
 var (
-	_ core.Opener = (*browserDialer)(nil)
-	_ core.MadeIn = (*sock)(nil)
+	_ core.Opener    = (*browserDialer)(nil)
+	_ core.MadeIn    = (*sock)(nil)
+	_ core.Announced = (*sock)(nil)
 )
 
 func (d *browserDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
@@ -96,6 +101,9 @@ func (d *browserDialer) Open(url, session string) (core.Opening, error) {
 		if f, ferr := rec.Get("facts"); ferr == nil && isObject(f) {
 			s.madeIn = factsOf(f).Session()
 		}
+		if a, aerr := rec.Get("announced"); aerr == nil {
+			s.announced, _ = a.Truthy()
+		}
 	}
 	if err != nil {
 		s.releaseFuncs()
@@ -109,6 +117,10 @@ func (d *browserDialer) Open(url, session string) (core.Opening, error) {
 // MadeIn is the session the adopted socket was made in (core.MadeIn), ""
 // for a socket made now.
 func (s *sock) MadeIn() string { return s.madeIn }
+
+// Announced reports whether the loader ran this socket's open sequence
+// before Go adopted it: the first socket, opened while the wasm loaded.
+func (s *sock) Announced() bool { return s.announced }
 
 // Wait returns once the socket is open, or how it failed.
 func (s *sock) Wait(ctx core.Context) (core.Conn, error) {

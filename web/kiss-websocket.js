@@ -3,13 +3,20 @@
  *
  * A classic script, loaded before or after KissJS (or alone). KissJS
  * declares `const kiss` at top level, which is not `window.kiss`, so the
- * object is found by name. kiss.websocket is installed at once; calls made
- * before the wasm is ready are queued and replayed in order.
+ * object is found by name. kiss.websocket is installed at once.
+ *
+ * This is the only file a page needs before its first EVT_CONNECTED. Go (the
+ * wasm, with kiss-websocket-go.js, its executor) loads once the page no longer
+ * needs the network for itself. Until then one fixed script runs the first
+ * socket: init() opens it, its open resolves init with true, publishes
+ * EVT_CONNECTED and runs onopen, its frames are published in their own
+ * message events and send() writes to it, as KissJS does. Everything else
+ * (its close, a second init, close(), reconnect()) is recorded in order, and
+ * Go, once there, adopts the socket and acts on the record.
  *
  * The per-frame path stays here in JavaScript (pong check, JSON.parse,
  * publish, onmessage, ws.send while open): one call from JavaScript into Go
- * costs 15-25 us, so Go only sees control events (open, close, pong, sends
- * while no socket is open) and owns every decision.
+ * costs 15-25 us, so Go only sees control events and owns every decision.
  */
 (function () {
   "use strict";
@@ -17,6 +24,9 @@
   var VERSION = "0.1.0";
   var NO_INIT_SEND = "No connection to opened: kiss.websocket.init has not been called.";
   var NO_INIT_CLOSE = "No connection to close: kiss.websocket.init has not been called.";
+  // Go starts loading at the latest this long after this script ran, even
+  // if the page is still loading: long before the first heartbeat (10 s).
+  var GO_LATEST = 3000;
 
   // k is the page's kiss: KissJS's `const kiss`, found by name (see
   // named()), else window.kiss. Loaded before KissJS, this script finds
@@ -28,21 +38,25 @@
   var script = document.currentScript;
   var base = script && script.src ? script.src.replace(/[^/]*$/, "") : "./";
   var wasmURL = (script && script.getAttribute("data-wasm")) || base + "kiss-websocket.wasm";
+  var sharedAttr = !!(script && script.hasAttribute("data-shared"));
 
   var impl = null; // set by Go when the wasm is ready
   var failure = null; // set when the wasm failed to load
-  var queue = []; // calls made before ready: [name, args, resolve, reject]
+  // queue is what waits for Go, in order: calls [name, args, resolve,
+  // reject], and the first socket's open and close [event, [record, ev]].
+  var queue = [];
+  var replaying = false;
   var initCalled = false;
-  var hooks = {};
+  var first = null; // the first socket, while the fixed script runs it
+  var inits = 0;
   var subs = {}; // own pubsub for pages without kiss.pubsub
 
   // S is the state shared with Go for the socket of the moment.
   var S = {
     ws: null,
-    pre: null, // the socket init() made before the wasm was ready, until Go adopts it
-    recv: false, // Go finished the open sequence: dispatch frames
-    live: false, // outbox flushed: send straight to the socket
-    early: [], // frames that arrived before recv
+    recv: false, // frames are published
+    live: false, // send writes straight to the socket
+    early: [], // frames that came before recv
     relay: false, // leading a group with followers: copy each frame to them
     awaitPong: false,
     pong: null, // Go function, called once per answered ping
@@ -50,6 +64,9 @@
     maxBytes: 1048576, // outbox.maxBytes: the largest message send accepts
     framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, dropped: 0
   };
+
+  // I is what the other files of the loader share with this one.
+  var I = { S: S, hooks: {}, version: VERSION, sharedAttr: sharedAttr };
 
   function warn(msg) {
     if (typeof console !== "undefined") console.warn("kiss.websocket: " + msg);
@@ -71,7 +88,7 @@
   }
 
   function hook(name, arg) {
-    var fn = hooks[name];
+    var fn = I.hooks[name];
     if (typeof fn !== "function") return;
     try {
       if (arguments.length > 1) fn(arg); else fn();
@@ -96,15 +113,9 @@
     }
     S.bytesIn += utf8Length(d);
     if (!S.recv) { S.early.push(ev); return; }
-    dispatch(ev);
-  }
-
-  // dispatch publishes a frame in this tab, then, leading in shared mode,
-  // copies it to the other tabs: this tab's own latency stays its own.
-  function dispatch(ev) {
-    var g = S.relay ? G : null;
+    var relay = S.relay; // leading in shared mode: copied to the other tabs, after this one
     publishFrame(ev);
-    if (g) relayFrame(g, ev.data);
+    if (relay) I.relayFrame(d);
   }
 
   function publishFrame(ev) {
@@ -136,19 +147,23 @@
   }
 
   // track remembers a frame the socket may still hold in bufferedAmount; at
-  // an abnormal close, unsent() hands those back to Go's outbox.
+  // an abnormal close, Go takes those back into its outbox (rt.unsent).
   function track(sock, s) {
     if (sock.bufferedAmount === 0) S.unacked.length = 0;
     sock.send(s);
     S.unacked.push(s);
   }
 
+  function write(sock, s) {
+    track(sock, s);
+    S.framesOut++;
+    S.bytesOut += utf8Length(s);
+  }
+
   // utf8Length is the size of s on the wire, as Go counts bytes: stats() adds
-  // both sides' counters, so they must share the unit. It runs once per
-  // frame, so an ASCII frame (the common case) costs one regular expression
-  // test, which V8 runs natively (TextEncoder.encodeInto is a call into
-  // Blink: it cost more per frame than the loop below, measured in make
-  // bench). A lone surrogate counts 3, as its U+FFFD does.
+  // both sides' counters, so they must share the unit. An ASCII frame (the
+  // common case) costs one regular expression test, which V8 runs natively.
+  // A lone surrogate counts 3, as its U+FFFD does.
   var nonASCII = /[^\x00-\x7f]/;
   function utf8Length(s) {
     if (!nonASCII.test(s)) return s.length;
@@ -166,17 +181,33 @@
     return n;
   }
 
-  // The socket URL, as KissJS builds it: socketUrl, else the session's
-  // websocket host, with the token appended (URL-encoded) only when the
-  // address ends with "token=". It lives here, not in Go: init() creates the
-  // socket at once, as KissJS does, also while the wasm is still loading.
-  // The config is read here as Go's decoding reads it (core/fields.go), so
-  // the socket made while the wasm loads is the one Go would make: a bad
-  // socketUrl or port is the default, a string of digits is a port.
-  function socketURL(cfg) {
-    var u = cfg && cfg.socketUrl;
-    var base = typeof u === "string" && /^(wss?|https?):\/\/[^\/?]/i.test(u) && !/[ \t\r\n]/.test(u) ? u : defaultBase(cfg || {});
-    return /token=$/.test(base) ? base + escapeQuery(token()) : base;
+  // ---- Rules twinned with core --------------------------------------------
+  //
+  // The first socket is opened here, before Go is there, and must be the one
+  // Go would open. These are twins of core.Page.URL and of KissJS's leniency
+  // for socketUrl, port and sslPort (core/fields.go), held to core by the
+  // vectors of internal/rules, which both test suites run. STRICT are the
+  // fields only Go may accept or reject (ours): a config that gives one
+  // waits for Go.
+  var STRICT = ["connectTimeout", "shared", "reconnection.factor", "reconnection.maxDelay", "outbox"];
+
+  function fastConfig(cfg) {
+    if (!cfg || typeof cfg !== "object") return true;
+    for (var i = 0; i < STRICT.length; i++) {
+      var p = STRICT[i].split("."), v = cfg;
+      for (var j = 0; j < p.length && v != null; j++) v = typeof v === "object" ? v[p[j]] : undefined;
+      if (v != null) return false;
+    }
+    return true;
+  }
+
+  // socketURL: socketUrl, else the session's websocket host, with the token
+  // appended (URL-encoded) only when the address ends with "token=".
+  function socketURL(cfg, sess, loc, tok) {
+    if (!cfg || typeof cfg !== "object") cfg = {};
+    var u = cfg.socketUrl;
+    var b = typeof u === "string" && /^(wss?|https?):\/\/[^\/?]/i.test(u) && !/[ \t\r\n]/.test(u) ? u : defaultBase(cfg, sess, loc);
+    return /token=$/.test(b) ? b + escapeQuery(tok) : b;
   }
 
   // portOf is a port from 1 to 65535, given as a number or as a string of
@@ -187,24 +218,24 @@
     return typeof v === "number" && v % 1 === 0 && v >= 1 && v <= 65535 ? v : undefined;
   }
 
-  function defaultBase(cfg) {
-    var sess = k.session, ports = portOf(cfg.port) !== undefined || portOf(cfg.sslPort) !== undefined;
+  function defaultBase(cfg, sess, loc) {
+    var ports = portOf(cfg.port) !== undefined || portOf(cfg.sslPort) !== undefined;
     var secure, host = "";
     if (sess && typeof sess === "object") {
       if (!ports && typeof sess.getWebsocketHost === "function") {
         var h = sess.getWebsocketHost();
         if (typeof h === "string") return h + "/?token=";
       }
-      secure = sess.secure === undefined ? true : !!sess.secure; // KissJS's default, even on an http page
+      secure = sess.secure === undefined || !!sess.secure; // KissJS's default, even on an http page
       if (typeof sess.host === "string") host = sess.host;
     } else {
-      secure = location.protocol === "https:";
+      secure = loc.protocol === "https:";
     }
-    if (!host) host = location.host;
+    if (!host) host = loc.host;
     var port = portOf(secure ? cfg.sslPort : cfg.port);
     if (port === undefined) port = secure ? 443 : 80;
     var named = host.charAt(0) === "[" ? host.indexOf("]:") >= 0 : host.split(":").length === 2;
-    if (!named && port > 0) {
+    if (!named) {
       if (host.indexOf(":") >= 0 && host.charAt(0) !== "[") host = "[" + host + "]";
       host += ":" + port;
     }
@@ -216,6 +247,8 @@
     return encodeURIComponent(s).replace(/[!'()*]/g, function (c) { return "%" + c.charCodeAt(0).toString(16).toUpperCase(); });
   }
 
+  // ---- What the page shows of its login -------------------------------------
+
   // token is kiss.session.getToken() or localStorage["session-token"]; it is
   // read at every attempt and never logged.
   function token() {
@@ -224,74 +257,19 @@
       var t = sess.getToken();
       if (typeof t === "string") return t;
     }
-    try {
-      var v = localStorage.getItem("session-token");
-      return typeof v === "string" ? v : "";
-    } catch (e) { return ""; }
+    var v = stored("session-token");
+    return typeof v === "string" ? v : "";
   }
 
-  // makeSocket creates the socket of the moment: connection is the browser's
-  // WebSocket itself, as in KissJS. Open and close are recorded, so a socket
-  // made before Go was there tells Go what it missed.
-  function makeSocket(url, shared, session) {
-    var g = null;
-    if (wantsShared(shared)) g = groupFor(url, groupSession(session));
-    else if (G) leaveGroup(G);
-    var standin = !!g && g.role !== "leader";
-    var sock = standin ? new StandIn(g, url) : new WebSocket(url);
-    var r = { ws: sock, opened: false, closed: null, adopted: false,
-      open: null, close: null, prev: ws.connection, standin: standin, shared: g, moved: false };
-    if (g && !standin) g.sock = r;
-    sock.onopen = function () { r.opened = true; if (r.open) r.open(); };
-    sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); };
-    sock.onmessage = onFrame;
-    S.ws = sock; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = null; S.unacked = [];
-    ws.connection = sock;
-    return r;
-  }
-
-  function detach(r) {
-    var sock = r.ws;
-    sock.onopen = null; sock.onclose = null; sock.onmessage = null;
-    r.open = null; r.close = null;
-    if (r.shared && r.shared.sock === r) leaderClosed(r.shared, r);
-    if (S.ws !== sock) return;
-    S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = [];
-  }
-
-  // preOpen is init() while the wasm loads: the handshake overlaps the
-  // download. It returns the record the queued init hands to Go, which
-  // adopts that socket (in the session of the facts read with its token),
-  // or closes it if it rejects the config; null when the URL is bad (Go
-  // reports it). api.init does not call it while that socket is
-  // connecting, open or closing.
-  function preOpen(config) {
-    var f = facts(); // the login whose token the socket carries
-    try { S.pre = makeSocket(socketURL(config), !!config && config.shared === true); } catch (e) { S.pre = null; }
-    if (S.pre) S.pre.facts = f;
-    return S.pre;
-  }
-
-  // discard closes a socket made for an init() that was then rejected (or
-  // never ran): nothing was sent on it, and connection is what it was before.
-  function discard(r) {
-    if (!r || r.adopted) return;
-    r.adopted = true; // nobody's any more
-    if (S.pre === r) S.pre = null;
-    detach(r);
-    if (r.ws.readyState < 2) try { r.ws.close(); } catch (e) { /* already closing */ }
-    if (ws.connection === r.ws) ws.connection = r.prev;
-    if (r.shared && r.shared === G) leaveGroup(G); // no client will use it
-  }
-
-  // What the page shows of its login, for Go, which names the session a
-  // message is queued in and a socket is opened in (core.Facts; the rule
-  // lives there only): the count of kiss.session.reset() calls, the KissJS
-  // user id, a digest of the token, and the link our own last refresh left.
-  // The count and the link are kept in localStorage, so every tab of the
-  // profile agrees (shared mode groups tabs by session).
+  // facts are what the page shows of its login, for Go, which names the
+  // session a message is queued in and a socket is opened in (core.Facts;
+  // the rule lives there only): the count of kiss.session.reset() calls,
+  // the KissJS user id, a digest of the token, and the link our own last
+  // refresh left. The count and the link are kept in localStorage, so every
+  // tab of the profile agrees.
   var RESETS = "kiss-websocket-resets", LINK = "kiss-websocket-refreshed";
-  var resetsHere = 0, linkHere = null; // when localStorage cannot keep them
+  var resetsHere = 0; // when localStorage cannot keep the count
+  I.linkHere = null; // likewise, the link
   function stored(key) {
     try { return localStorage.getItem(key); } catch (e) { return null; }
   }
@@ -323,7 +301,7 @@
       var v = JSON.parse(stored(LINK));
       if (v && typeof v.token === "string" && typeof v.root === "string") return v;
     } catch (e) { /* none, or unreadable */ }
-    return linkHere;
+    return I.linkHere;
   }
   function userId() {
     var sess = k.session;
@@ -339,70 +317,8 @@
     return { resets: resets(), user: userId(), token: t === "" ? "" : hash(t), link: link() };
   }
 
-  // groupSession is the session a shared socket's group is for: the one Go
-  // named, remembered with the facts it named it from, so that a tab whose
-  // wasm is still loading joins its group; with facts Go never named, the
-  // facts themselves, which no other session shares.
-  var NAMED = "kiss-websocket-session";
-  function groupSession(named) {
-    var f = JSON.stringify(facts());
-    if (typeof named === "string") {
-      store(NAMED, JSON.stringify({ facts: f, session: named }));
-      return named;
-    }
-    try {
-      var v = JSON.parse(stored(NAMED));
-      if (v && v.facts === f && typeof v.session === "string") return v.session;
-    } catch (e) { /* none, or unreadable */ }
-    return "facts " + f;
-  }
-
-  function later_(fn) { Promise.resolve().then(fn); }
-
-  // ---- Shared mode: one socket for every tab ------------------------------
-  //
-  // Tabs of one origin that share a socket URL (token left out) and a
-  // session form a group: a Web Lock elects the tab that holds the socket
-  // (the browser releases it when that tab closes or crashes) and a
-  // BroadcastChannel carries the rest. Every other tab's connection is a
-  // StandIn whose frames and sends go through the leader. Go never knows:
-  // to its client a StandIn is a socket, and a move of the socket is a close
-  // with HANDOVER, which reconnects at once.
-  //
-  // Three kinds of channel. The group's (NAME) carries control messages,
-  // objects {t, from, ...}: lead, bye (the leader resigns; next: who takes
-  // over), join/hello (a StandIn asks, the leader answers with its socket's
-  // state), open/close (of the leader's socket), part (a StandIn ended), vis
-  // (a tab's visibility), want (a visible tab asks a hidden leader for the
-  // lead). Each leader's own (NAME/LEADER) carries server frames, as text,
-  // and its ack (a follower's frames written to the socket) and pong (to a
-  // follower's heartbeat, answered by the leader itself): a StandIn listens
-  // to its leader's only, so a leader that lost the lead unseen reaches no
-  // one. Each leader's inbox (NAME/LEADER/in) gets the followers' send and
-  // ping; only that leader listens to it.
-  var HANDOVER = 4900;
-  var sharedAttr = !!(script && script.hasAttribute("data-shared"));
-  var canShare = typeof BroadcastChannel === "function" && typeof navigator === "object" &&
-    !!navigator.locks && typeof navigator.locks.request === "function";
-  var tab = Math.random().toString(36).slice(2, 10) + Date.now().toString(36);
-  var G = null; // the group this tab is in
-  var noted = false;
-
-  // wantsShared: init({shared: true}) or the script tag's data-shared; false
-  // (one socket per tab, noted once) where the browser lacks the APIs.
-  function wantsShared(asked) {
-    if (!asked && !sharedAttr) return false;
-    if (canShare) return true;
-    if (!noted) {
-      noted = true;
-      if (typeof console !== "undefined") console.info("kiss.websocket: shared mode needs Web Locks and BroadcastChannel; this tab keeps its own socket");
-    }
-    return false;
-  }
-
-  // hash names a group without putting the token in a lock's name: 64 bits
-  // of two FNV-style rounds. Members compare the full key before trusting
-  // each other, so a collision joins no one to another session.
+  // hash digests the token: 64 bits of two FNV-style rounds. Facts (and
+  // shared mode's lock names) never hold the token itself.
   function hash(s) {
     var a = 0x811c9dc5, b = 0x2545f491;
     for (var i = 0; i < s.length; i++) {
@@ -413,661 +329,84 @@
     return (a >>> 0).toString(16) + "-" + (b >>> 0).toString(16);
   }
 
-  function groupFor(url, session) {
-    var key = url.replace(/([?&]token=)[^&#]*/, "$1") + "\n" + session;
-    if (G && G.key === key) return G;
-    if (G) leaveGroup(G);
-    var name = "kiss-websocket:" + hash(key);
-    var g = G = { name: name, key: key, bc: new BroadcastChannel(name), role: "follower",
-      held: 0, release: null, abort: null, leader: null, leaderHidden: false,
-      followers: {}, nf: 0, sock: null, open: false, standin: null, leaving: false,
-      relayedIn: 0, relayedOut: 0, takeovers: 0 };
-    g.bc.onmessage = function (ev) { onGroup(g, ev); };
-    listenPage(true);
-    request(g, false);
-    return g;
+  // ---- Sockets --------------------------------------------------------------
+
+  // record makes sock the socket of the moment: connection is the browser's
+  // WebSocket itself, as in KissJS. Go knows a socket by this record.
+  function record(sock, g, standin) {
+    var r = { ws: sock, opened: false, closed: null, adopted: false, announced: false,
+      open: null, close: null, prev: ws.connection, standin: !!standin, shared: g || null, moved: false };
+    sock.onopen = function () { r.opened = true; if (r.open) r.open(); else if (r === first) firstOpened(r); };
+    sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); else if (r === first) firstClosed(r, ev); };
+    sock.onmessage = onFrame;
+    S.ws = sock; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = null; S.unacked = [];
+    ws.connection = sock;
+    return r;
   }
 
-  function post(g, m) {
-    m.from = tab;
-    try { g.bc.postMessage(m); } catch (e) { /* closed: the group is gone */ }
-  }
+  // ---- The first socket, before Go ------------------------------------------
 
-  var reqs = 0;
-  // request queues for the lead, or steals it from a leader that does not
-  // answer. The callback holds the lock until release is called.
-  function request(g, steal) {
-    var id = ++reqs, opts = {};
-    if (steal) {
-      if (g.abort) { g.abort.abort(); g.abort = null; }
-      opts.steal = true;
-    } else {
-      g.abort = new AbortController();
-      opts.signal = g.abort.signal;
-    }
-    navigator.locks.request(g.name, opts, function () {
-      if (G !== g || g.held) return undefined; // left meanwhile: let it go
-      return new Promise(function (release) { g.held = id; lead(g, release); });
-    }).then(null, function () {
-      // aborted (we left, or stole), or stolen from us
-      if (G === g && g.held === id) lostLead(g);
-    });
-  }
-
-  function lead(g, release) {
-    g.role = "leader"; g.release = release; g.abort = null;
-    g.leader = tab; g.followers = {}; g.nf = 0; g.takeovers++; g.clientId = null;
-    openLeaderChannels(g);
-    post(g, { t: "lead", key: g.key, hidden: document.hidden });
-    navigator.locks.query().then(function (snap) {
-      var mine = (snap.held || []).filter(function (l) { return l.name === g.name; })[0];
-      if (mine && g.role === "leader") g.clientId = mine.clientId;
-    }, function () {});
-    // Go reconnects, to this tab's own socket; one waiting between attempts
-    // goes now, for every tab waits on it.
-    if (g.standin) moveWhenDone(g.standin);
-    else if (impl && impl.state() === "reconnecting") later_(function () { if (G === g && g.role === "leader") impl.reconnect(); });
-  }
-
-  // moveWhenDone moves a StandIn off its leader once that leader's bye has
-  // come (on the leader's channel, behind its acks: what it wrote is then
-  // confirmed and not resent), or after 500 ms for one that crashed.
-  function moveWhenDone(s) {
-    if (!s._leader || s._bye || s.readyState === 3) { moveStandIn(s); return; }
-    setTimeout(function () { moveStandIn(s); }, 500);
-  }
-
-  function openLeaderChannels(g) {
-    if (g.data) return;
-    g.data = new BroadcastChannel(g.name + "/" + tab);
-    g.inbox = new BroadcastChannel(g.name + "/" + tab + "/in");
-    g.inbox.onmessage = function (ev) { onInbox(g, ev.data); };
-  }
-
-  function closeLeaderChannels(g) {
-    if (!g.data) return;
-    flushAcks(g);
-    g.data.close(); g.inbox.close();
-    g.data = null; g.inbox = null; g.stale = null; g.verifying = false; g.relayQ = null;
-  }
-
-  function onInbox(g, m) {
-    if (!m || G !== g || g.role !== "leader") return;
-    if (m.t === "ping") { // answered here, with the shared socket's own heartbeat round trip
-      var st = impl && impl.stats();
-      g.data.postMessage({ t: "pong", from: tab, to: m.from, rtt: st ? st.rtt : 0 });
-      return;
-    }
-    if (m.t !== "send") return;
-    // A batch that waited over a second was sent while this tab was stuck:
-    // another tab may have taken the lead since and been given it. Write it
-    // only once the lock manager, answering in order, has told this tab
-    // whether it still leads (a steal's rejection comes first).
-    if (g.verifying || Date.now() - m.at > 1000) {
-      (g.stale || (g.stale = [])).push(m);
-      if (!g.verifying) {
-        g.verifying = true;
-        // The snapshot names the lock's holder: this tab only if it still
-        // is the client that took the lead (a steal's own notice may come
-        // later, on another connection).
-        var done = function (snap) {
-          var q = g.stale || [];
-          g.stale = null; g.verifying = false;
-          if (G !== g || g.role !== "leader" || !g.held || !holds(g, snap)) return;
-          for (var i = 0; i < q.length; i++) write(g, q[i]);
-        };
-        navigator.locks.query().then(done, function () { done(null); });
-      }
-      return;
-    }
-    write(g, m);
-  }
-
-  // write sends a follower's batch (seq, text, seq, text, ...) on the
-  // socket it was sent for; any other socket, or none, and it is not
-  // acknowledged: the follower hands it to its next socket.
-  function holds(g, snap) {
-    if (!snap || !g.clientId) return false;
-    return (snap.held || []).some(function (l) { return l.name === g.name && l.clientId === g.clientId; });
-  }
-
-  function write(g, m) {
-    var sock = g.sock && g.sock.ws, b = m.batch;
-    if (!g.open || m.gen !== g.gen || !S.live || S.ws !== sock || sock.readyState !== 1) return;
-    for (var i = 0; i + 1 < b.length; i += 2) track(sock, b[i + 1]);
-    g.relayedOut += b.length / 2;
-    // At once, not later: a tab stuck after writing must not leave the
-    // follower thinking the batch unwritten (it would resend it elsewhere).
-    g.data.postMessage({ t: "ack", from: tab, to: m.from, seq: b[b.length - 2] });
-  }
-
-  // lostLead: another tab stole the lock (this one was frozen or busy).
-  function lostLead(g) {
-    g.held = 0; g.release = null;
-    if (g.role === "leader" || g.role === "yielding") {
-      g.role = "follower";
-      dropReal(g, null);
-      bye(g, null);
-    }
-    closeLeaderChannels(g);
-    request(g, false);
-  }
-
-  // dropReal hands the leader's socket over: Go hears a clean HANDOVER
-  // (what the socket still buffers goes out before its close frame, so
-  // nothing comes back to the outbox) and reconnects, to a StandIn; then
-  // the socket closes, and then(), once the server has seen it go.
-  function dropReal(g, then, quiet) {
-    var r = g.sock;
-    flushAcks(g); // what was written is confirmed before anything says the socket went
-    g.sock = null; g.open = false; relay();
-    if (!r || r.ws.readyState === 3) { if (then) then(); return; }
-    if (then) r.ws.addEventListener("close", function () { then(); });
-    var cb = r.close;
-    r.moved = true;
-    if (r.ws.readyState < 2) try { r.ws.close(1000, "HANDOVER"); } catch (e) { /* closing */ } // first: the server reads why
-    if (cb && !r.closed && !quiet) cb({ code: HANDOVER, reason: "HANDOVER", wasClean: true });
-  }
-
-  // yieldTo hands the lead to the visible tab v: this tab's socket closes,
-  // then v steals the lock. Should v not take it, this tab leads again.
-  function yieldTo(g, v) {
-    if (g.role !== "leader") return;
-    g.role = "yielding";
-    dropReal(g, function () {
-      if (G !== g || g.role !== "yielding") return; // stolen meanwhile
-      bye(g, v);
-      setTimeout(function () {
-        if (G !== g || g.role !== "yielding") return;
-        g.role = "leader";
-        post(g, { t: "lead", key: g.key, hidden: document.hidden });
-        if (g.standin) moveStandIn(g.standin);
-      }, 3000);
-    });
-  }
-
-  // resign gives the lead up now (the page is going away or freezing): the
-  // socket closes without waiting, then the lock goes to the next tab.
-  function resign(g, quiet) {
-    if (g.role !== "leader" && g.role !== "yielding") return;
-    g.role = "follower"; // first: Go's next socket, whenever it asks, is a StandIn
-    dropReal(g, null, quiet);
-    bye(g, null); // the lock picks the next leader
-    closeLeaderChannels(g);
-    var release = g.release;
-    g.held = 0; g.release = null;
-    if (release) release();
-  }
-
-  // leaveGroup: this tab is done with the shared socket (its client ended,
-  // or the page goes away: quiet, then Go is not told of the socket's end).
-  function leaveGroup(g, quiet) {
-    if (G === g) G = null;
-    if (g.role === "leader" || g.role === "yielding") {
-      resign(g, quiet);
-    } else {
-      post(g, { t: "part" });
-    }
-    if (g.abort) g.abort.abort();
-    g.role = "gone"; g.held = -1; g.release = null; g.abort = null;
-    try { g.bc.close(); } catch (e) { /* closed */ }
-    relay();
-    if (!G) listenPage(false);
-  }
-
-  function visibleFollower(g) {
-    for (var id in g.followers) if (!g.followers[id].hidden) return id;
-    return null;
-  }
-
-  // relay turns the per-frame copy to the other tabs on or off.
-  function relay() {
-    var g = G;
-    S.relay = !!(g && g.role === "leader" && g.open && g.nf > 0 && g.data);
-  }
-
-  // relayFrame copies a server frame to the followers. A lone frame goes at
-  // once; the frames that follow it before a timer turn go together, as one
-  // array: a message between tabs costs far more than its size, so a burst
-  // is relayed in a few.
-  function relayFrame(g, d) {
-    g.relayedIn++;
-    if (g.relayQ) { g.relayQ.push(d); return; }
-    g.relayQ = [d];
-    if (g.cooling) return; // the timer posts it, with those that follow
-    // After this task's own work (the promise reactions the frame set off
-    // come first), then the next ones a timer turn later, together.
-    queueMicrotask(function () {
-      flushRelay(g);
-      g.cooling = true;
-      setTimeout(function () { g.cooling = false; flushRelay(g); }, 0);
-    });
-  }
-
-  function flushRelay(g) {
-    var q = g.relayQ;
-    g.relayQ = null;
-    if (q && q.length && g.data) g.data.postMessage(q.length === 1 ? q[0] : q);
-  }
-
-  // bye tells the followers this tab stops leading (next: whom it hands the
-  // lead to): on its own channel, behind its acks and frames, for the tabs
-  // it serves; on the group's, for the rest.
-  function bye(g, next) {
-    announce(g, { t: "bye", next: next });
-    post(g, { t: "bye", next: next });
-  }
-
-  // announce tells this leader's followers, on its own channel: after the
-  // frames and acks before it.
-  function announce(g, m) {
-    flushRelay(g);
-    m.from = tab;
-    if (g.data) g.data.postMessage(m);
-  }
-
-  function leaderClosed(g, r) {
-    var ev = r.closed || (r.opened ? { code: 4000, reason: "SERVER_NOT_RESPONDING", wasClean: false }
-      : { code: 1006, reason: "ABORTED", wasClean: false });
-    g.sock = null; g.open = false; relay();
-    if (r.moved || g.leaving) return; // bye follows: the lead moves, the socket stays
-    // A 1006 with no reason may be a refused token: the leader checks (and
-    // refreshes) it alone, or the tabs would race to spend the one refresh
-    // token. Followers see a network failure and wait for its next socket.
-    var reason = ev.code === 1006 && !ev.reason ? "REFUSED_OR_LOST" : ev.reason;
-    flushAcks(g);
-    announce(g, { t: "close", code: ev.code, reason: reason, wasClean: ev.wasClean });
-  }
-
-  function onGroup(g, ev) {
-    var m = ev.data, s = g.standin;
-    if (!m || typeof m !== "object" || G !== g) return;
-    var leading = g.role === "leader";
-    switch (m.t) {
-      case "join":
-        if (!leading || m.key !== g.key) return;
-        if (!g.followers[m.from]) g.nf++;
-        g.followers[m.from] = { hidden: !!m.hidden };
-        relay();
-        post(g, { t: "hello", to: m.from, key: g.key, open: g.open, hidden: document.hidden, info: info(g) });
-        if (document.hidden && !m.hidden) yieldTo(g, m.from);
-        return;
-      case "part":
-        if (g.followers[m.from]) { delete g.followers[m.from]; g.nf--; relay(); }
-        return;
-      case "vis":
-        if (g.followers[m.from]) g.followers[m.from].hidden = !!m.hidden;
-        if (m.from === g.leader) g.leaderHidden = !!m.hidden;
-        if (leading && document.hidden && !m.hidden) yieldTo(g, m.from);
-        return;
-      case "want":
-        if (leading && document.hidden) yieldTo(g, m.from);
-        return;
-      case "lead":
-        if (m.key !== g.key) return;
-        g.leader = m.from; g.leaderHidden = !!m.hidden;
-        if (!s) return;
-        if (s._leader && s._leader !== m.from) moveWhenDone(s);
-        else if (!s._leader && s.readyState === 0) s._join();
-        return;
-      case "hello":
-        if (m.to !== tab || m.key !== g.key || !s || s.readyState !== 0 || s._leader) return;
-        g.leader = m.from; g.leaderHidden = !!m.hidden;
-        s._bind(m.from, m.info);
-        if (m.open) s._open(m.info);
-        return;
-      case "open":
-        if (s && s._leader === m.from && s.readyState === 0) s._open(m.info);
-        return;
-      case "bye": // a StandIn it served hears it on its channel, after the acks
-        if (g.leader === m.from) g.leader = null;
-        if (m.next === tab && g.role === "follower") request(g, true);
-        return;
-    }
-  }
-
-  function info(g) {
-    var w = g.sock && g.sock.ws;
-    // not the url: it carries the token, and each tab has the same address
-    return w ? { protocol: w.protocol, extensions: w.extensions, gen: g.gen } : null;
-  }
-
-  // flushAcks posts what the followers must hear before any news of the
-  // socket: the frames still waiting to be relayed (acks go at once).
-  function flushAcks(g) { flushRelay(g); }
-
-  // moveStandIn ends a StandIn whose leader is gone or is now this tab: what
-  // it had not seen acknowledged goes back to the outbox (unsent), and Go
-  // reconnects at once.
-  function moveStandIn(s) { s._closed(HANDOVER, "HANDOVER", false); }
-
-  // The page's life: a leader going away, into the back/forward cache (a
-  // held lock would keep the page out of it) or frozen gives the lead up
-  // first; visibility moves the lead to a visible tab.
-  var pageOn = false;
-  function listenPage(on) {
-    if (on === pageOn) return;
-    pageOn = on;
-    var f = on ? "addEventListener" : "removeEventListener";
-    window[f]("pagehide", onPageHide);
-    document[f]("freeze", onFreeze);
-    document[f]("visibilitychange", onVisibility);
-  }
-  // The page is going away or into the cache: Go, if it acts, closes its own
-  // socket (Suspend); only the lead and the socket go now.
-  function onPageHide() { if (G) leaveGroup(G, true); }
-  function onFreeze() {
-    var g = G;
-    if (g) resign(g);
-    if (g && G === g && g.role === "follower" && !g.abort) request(g, false);
-  }
-  function onVisibility() {
-    var g = G;
-    if (!g) return;
-    post(g, { t: "vis", hidden: document.hidden });
-    if (g.role === "leader" && document.hidden) {
-      var v = visibleFollower(g);
-      if (v) yieldTo(g, v);
-    } else if (g.role === "follower" && !document.hidden && g.leader && g.leaderHidden) {
-      post(g, { t: "want" });
-    }
-  }
-
-  // StandIn is a following tab's connection: a WebSocket's shape (state,
-  // url, send, close, events) over the leader's socket. Frames it sends are
-  // kept until the leader acknowledges them; pings are answered by the
-  // leader, which runs the one heartbeat of the socket.
-  var sendSeq = 0;
-
-  class StandIn extends EventTarget {
-    constructor(g, url) {
-      super();
-      this.url = url; this.protocol = ""; this.extensions = ""; this.binaryType = "blob";
-      this.readyState = 0;
-      this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
-      this._g = g; this._leader = null; this._pending = []; this._bytes = 0;
-      this._n = {}; this._timer = 0; this._watch = 0; this._dc = null; this._in = null; this._early = [];
-      this._out = null; this._gen = 0;
-      g.standin = this;
-      this._join();
-    }
-    get bufferedAmount() { return this._bytes; }
-    addEventListener(type, fn, opts) {
-      this._n[type] = (this._n[type] || 0) + 1;
-      super.addEventListener(type, fn, opts);
-    }
-    send(data) {
-      if (this.readyState === 0) throw new DOMException("Failed to execute 'send' on 'WebSocket': Still in CONNECTING state.", "InvalidStateError");
-      if (this.readyState !== 1) return;
-      data = String(data);
-      // A ping's answer is the heartbeat's to wait for (its own timeout);
-      // frames are watched here.
-      if (data === "ping") { this._in.postMessage({ t: "ping", from: tab }); return; }
-      this._expect();
-      var seq = ++sendSeq; // one counter for the tab: acks name the tab, not the StandIn
-      this._pending.push({ seq: seq, data: data });
-      this._bytes += utf8Length(data);
-      // One message to the leader per task (a loop of send()s is one batch),
-      // or per 256 frames: the leader acknowledges each batch as it writes
-      // it, and a huge one would keep this tab waiting for that long.
-      if (!this._out) {
-        this._out = [];
-        var self = this;
-        queueMicrotask(function () { self._flush(); });
-      }
-      this._out.push(seq, data);
-      if (this._out.length >= 512) this._flush();
-    }
-    _flush() {
-      var out = this._out;
-      this._out = out && out.length >= 512 ? [] : null; // a full batch: the task's microtask sends the rest
-      // closed meanwhile: those frames went back to the outbox (unsent)
-      if (out && out.length && this.readyState === 1 && this._in) {
-        this._in.postMessage({ t: "send", from: tab, gen: this._gen, at: Date.now(), batch: out });
-      }
-    }
-    // _expect watches for the leader's answer: none within 5 s means it is
-    // stuck (frozen unseen, or busy), and this tab takes the lock over. Not
-    // sooner: a leader may run a long task (a loop of 100k send()s takes
-    // seconds on a slow machine), and its socket is alive meanwhile.
-    _expect() {
-      if (this._watch) return;
-      var self = this, g = this._g;
-      this._watch = setTimeout(function () {
-        self._watch = 0;
-        if (self.readyState === 1 && self._leader && G === g && g.role === "follower") request(g, true);
-      }, 5000);
-    }
-    _heard() {
-      clearTimeout(this._watch);
-      this._watch = 0;
-      if (this._pending.length) this._expect();
-    }
-    close(code, reason) {
-      if (this.readyState >= 2) return;
-      this.readyState = 2;
-      var self = this;
-      later_(function () { self._closed(code || 1005, reason || "", true); });
-    }
-    _join() {
-      var self = this, g = this._g;
-      post(g, { t: "join", key: g.key, hidden: document.hidden });
-      clearTimeout(this._timer);
-      // No answer: the leader is frozen or busy (the lock is held), so take
-      // the lock over; the jitter keeps followers from stealing in turn.
-      this._timer = setTimeout(function () {
-        if (self.readyState !== 0 || self._leader || G !== g || g.role !== "follower") return;
-        navigator.locks.query().then(function (q) {
-          var held = (q.held || []).some(function (l) { return l.name === g.name; });
-          if (held && self.readyState === 0 && !self._leader && G === g && g.role === "follower") request(g, true);
-        }, function () {});
-      }, 3000 + Math.random() * 1000);
-    }
-    _bind(leader, inf) {
-      if (this._leader !== leader) {
-        this._unbind();
-        this._leader = leader;
-        var self = this, name = this._g.name + "/" + leader;
-        this._dc = new BroadcastChannel(name);
-        this._dc.onmessage = function (ev) { self._data(ev); };
-        this._in = new BroadcastChannel(name + "/in");
-      }
-      clearTimeout(this._timer);
-      if (inf) { this.protocol = inf.protocol; this.extensions = inf.extensions; }
-    }
-    _open(inf) {
-      if (inf) { this._bind(this._leader, inf); this._gen = inf.gen; }
-      this.readyState = 1;
-      this._fire("open", new Event("open"));
-      var early = this._early;
-      this._early = [];
-      for (var i = 0; i < early.length && this.readyState === 1; i++) this._frame(early[i]);
-    }
-    _unbind() {
-      if (this._dc) { this._dc.close(); this._in.close(); }
-      this._dc = null; this._in = null;
-      clearTimeout(this._watch);
-      this._watch = 0;
-    }
-    // _data is the leader's channel: server frames (text) and answers to this tab.
-    _data(ev) {
-      var m = ev.data;
-      if (typeof m === "string") {
-        if (this.readyState === 0) { this._early.push(ev); return; } // bound, the open on its way
-        if (this.readyState !== 1) return;
-        if (this._watch) this._heard();
-        this._frame(ev);
-        return;
-      }
-      if (Array.isArray(m)) { // frames relayed together
-        for (var i = 0; i < m.length; i++) {
-          var one = hooks.onmessage || this._n.message ? new MessageEvent("message", { data: m[i] }) : { data: m[i] };
-          if (this.readyState === 0) { this._early.push(one); continue; }
-          if (this.readyState !== 1) return;
-          if (this._watch) this._heard();
-          this._frame(one);
-        }
-        return;
-      }
-      if (!m) return;
-      switch (m.t) {
-        case "open":
-          if (this.readyState === 0) this._open(m.info);
-          return;
-        case "close":
-          // What is still pending was never written (acks come first): the
-          // outbox takes it back, as it would a single tab's unsent frames.
-          this._closed(m.code, m.reason, m.wasClean && !this._pending.length);
-          return;
-        case "bye":
-          this._bye = true;
-          moveStandIn(this);
-          return;
-      }
-      if (m.to !== tab) return;
-      if (m.t === "ack") {
-        var p = this._pending;
-        while (p.length && p[0].seq <= m.seq) this._bytes -= utf8Length(p.shift().data);
-        this._heard();
-      } else if (m.t === "pong" && this.readyState === 1) {
-        this._g.socketRtt = m.rtt;
-        this._heard();
-        this._frame({ data: "pong" });
-      }
-    }
-    _frame(ev) {
-      if (ev.data !== "pong") this._g.relayedIn++;
-      if (this.onmessage) this.onmessage(ev);
-      if (this._n.message) this.dispatchEvent(new MessageEvent("message", { data: ev.data }));
-    }
-    _unsent() {
-      var out = [];
-      for (var i = 0; i < this._pending.length; i++) out.push(this._pending[i].data);
-      return out;
-    }
-    _closed(code, reason, wasClean) {
-      if (this.readyState === 3) return;
-      this.readyState = 3;
-      clearTimeout(this._timer);
-      this._unbind();
-      var g = this._g;
-      if (g.standin === this) g.standin = null;
-      if (this._leader && code !== HANDOVER) post(g, { t: "part" });
-      this._fire("close", new CloseEvent("close", { code: code, reason: reason, wasClean: wasClean }));
-    }
-    _fire(type, ev) {
-      var h = this["on" + type];
-      if (typeof h === "function") {
-        try { h.call(this, ev); } catch (e) { warn("on" + type + " threw: " + (e && e.message)); }
-      }
-      if (this._n[type]) this.dispatchEvent(ev);
-    }
-  }
-  StandIn.prototype.CONNECTING = 0; StandIn.prototype.OPEN = 1;
-  StandIn.prototype.CLOSING = 2; StandIn.prototype.CLOSED = 3;
-
-  // rt is what Go calls; it never sees frames. A socket is passed as the
-  // record open() returned.
-  var rt = {
-    url: socketURL,
-    token: token,
-    // open adopts the socket init() made before the wasm was ready, or makes
-    // one; what it already went through reaches Go after this call returns.
-    open: function (url, onOpen, onClose, onPong, pre, shared, session) {
-      var r = pre && !pre.adopted ? pre : makeSocket(url, shared, session);
-      r.adopted = true;
-      if (S.pre === r) S.pre = null;
-      r.open = onOpen; r.close = onClose;
-      if (S.ws === r.ws) S.pong = onPong;
-      if (r.opened) later_(function () { if (r.open) r.open(); });
-      if (r.closed) later_(function () { if (r.close) r.close(r.closed); });
-      return r;
-    },
-    discard: discard,
-    facts: facts,
-    // link keeps what Go's refresh decided (core.Link) for every tab.
-    link: function (token, root) {
-      linkHere = { token: token, root: root };
-      store(LINK, JSON.stringify(linkHere));
-    },
-    live: function (r) {
-      if (S.ws !== r.ws) return;
-      S.recv = true; S.live = true;
-      var g = r.shared;
-      if (g && G === g && g.sock === r) { // leading: the followers' socket is open now
-        g.open = true;
-        g.gen = (g.gen || 0) + 1; // a follower's frames are written on the socket it opened on only
-        // On its channel, ahead of the frames; on the group's for a StandIn
-        // that bound after that was posted (it keeps the frames till then).
-        announce(g, { t: "open", info: info(g) });
-        post(g, { t: "open", info: info(g) });
-        relay();
-      }
-      var early = S.early;
-      S.early = [];
-      for (var i = 0; i < early.length; i++) dispatch(early[i]);
-    },
-    closing: function (r) { if (S.ws === r.ws) S.live = false; },
-    detach: detach,
-    send: function (r, s) { track(r.ws, s); },
-    // unsent returns, oldest first, the frames whose bytes were still
-    // buffered (pings excluded); the last one may have been cut mid-frame.
-    unsent: function (r) {
-      var out = [];
-      if (S.ws !== r.ws) return out;
-      if (r.standin) return r.ws._unsent();
-      var left = r.ws.bufferedAmount;
-      for (var i = S.unacked.length - 1; i >= 0 && left > 0; i--) {
-        var s = S.unacked[i];
-        left -= utf8Length(s);
-        if (s !== "ping") out.unshift(s);
-      }
-      return out;
-    },
-    // ping sends the heartbeat; the next "pong" goes to Go.
-    ping: function (r) { if (S.ws === r.ws) S.awaitPong = true; track(r.ws, "ping"); },
-    counters: function () {
-      return { framesIn: S.framesIn, bytesIn: S.bytesIn, framesOut: S.framesOut, bytesOut: S.bytesOut, dropped: S.dropped };
-    },
-    configure: function (config, maxBytes) {
-      config = config || {}; // init(null) is init({})
-      hooks = { onopen: config.onopen, onmessage: config.onmessage, onclose: config.onclose };
-      S.maxBytes = maxBytes;
-    },
-    emit: function (name, payload) {
-      if (G && (name === "EVT_CONNECTION_CLOSED" || name === "EVT_CONNECTION_LOST" || name === "EVT_UNUSABLE_TOKEN")) leaveGroup(G);
-      if (name === "close") {
-        hook("onclose");
-        // a client that stopped without an event (reconnection off) leaves too
-        if (G) later_(function () { if (G && impl && impl.state() === "closed") leaveGroup(G); });
-        return;
-      }
-      publish(name, payload);
-      if (name === "EVT_CONNECTED" || name === "EVT_RECONNECTED") hook("onopen");
-    },
-    deferred: function () {
-      var d = {};
-      d.promise = new Promise(function (resolve, reject) { d.resolve = resolve; d.reject = reject; });
-      return d;
-    },
-    typeOf: function (v) { return Array.isArray(v) ? "array" : typeof v; },
-    warn: warn,
-    ready: function (goImpl) {
-      impl = goImpl;
-      var q = queue;
-      queue = [];
-      for (var i = 0; i < q.length; i++) run(q[i]);
-      resolveReady();
-    }
-  };
-
-  function run(call) {
+  // openFirst is init() while Go is not there, for a config made of KissJS's
+  // fields only: the socket is made now, and this script runs it until Go
+  // adopts it. It returns init's promise, or null to leave init to Go.
+  function openFirst(config) {
+    var url, f, h;
     try {
-      var r = api[call[0]].apply(api, call[1]);
-      if (call[2]) Promise.resolve(r).then(call[2], call[3]);
+      if (!fastConfig(config)) return null;
+      url = socketURL(config, k.session, location, token());
+      f = facts();
+      h = config && typeof config === "object" ? { onopen: config.onopen, onmessage: config.onmessage, onclose: config.onclose } : {};
     } catch (e) {
-      if (call[3]) call[3](e); else warn(call[0] + " failed: " + (e && e.message));
+      return null; // a getter threw: Go reads the config and says so
     }
+    var r;
+    try { r = record(new WebSocket(url)); } catch (e) { return null; } // a bad URL: Go reports it
+    first = r;
+    r.facts = f; r.key = JSON.stringify(f);
+    I.hooks = h;
+    var p = later("initWith", [config, r], true);
+    r.entry = queue[queue.length - 1];
+    return p;
+  }
+
+  // firstOpened runs KissJS's open sequence: the sends made while it
+  // connected go out first, then init resolves true, EVT_CONNECTED, onopen.
+  // Sends made while the page showed another login wait for Go, with all
+  // that follows them: which session they belong to is Go's to say. Go
+  // adopts the socket as it is (core.Announced).
+  function firstOpened(r) {
+    if (failure) return;
+    r.announced = true;
+    var i = queue.indexOf(r.entry) + 1, j = i;
+    while (j > 0 && j < queue.length && queue[j][0] === "sendText" && queue[j][1][2] === r.key) j++;
+    S.live = j === queue.length;
+    if (S.live) {
+      for (var n = i; n < j; n++) write(r.ws, queue[n][1][0]);
+      queue.length = i;
+    }
+    S.recv = true;
+    queue.push(["opened", [r]]);
+    r.entry[2](true);
+    publish("EVT_CONNECTED", undefined);
+    hook("onopen");
+    soon();
+  }
+
+  function firstClosed(r, ev) {
+    S.live = false;
+    if (failure) { ended(r); return; }
+    queue.push(["closed", [r, ev]]);
+    startGo(); // what the close means is Go's to decide
+  }
+
+  // ---- Calls ----------------------------------------------------------------
+
+  // held: calls wait for Go, behind the record of what happened before.
+  // Calls that page code makes while the record is replayed (from a hook
+  // or a subscriber) run at once, as they would have then.
+  var waiting = 0; // parts still loading that the queue waits for (shared mode)
+  function held() {
+    return !impl || waiting > 0 || (queue.length > 0 && !replaying);
   }
 
   function later(name, args, withPromise) {
@@ -1078,6 +417,46 @@
     if (!withPromise) { queue.push([name, args]); return undefined; }
     return new Promise(function (resolve, reject) { queue.push([name, args, resolve, reject]); });
   }
+
+  // go are the calls into Go the queue replays.
+  var go = {
+    initWith: function (config, pre) { return impl.init(config === undefined ? {} : config, pre || undefined); },
+    // a send made while the wasm loaded: sent only in the session its facts name
+    sendText: function (s, f) {
+      var err = impl.send(s, f);
+      if (err) throw err;
+    },
+    // called: this script already made its call on the socket
+    close: function (called) {
+      var out = impl.close(called);
+      if (out instanceof Error) throw out;
+      return out;
+    },
+    reconnect: function () { impl.reconnect(); }
+  };
+
+  function run(call) {
+    var args = call[1];
+    if (call[0] === "opened") { if (args[0].open) args[0].open(); return; }
+    if (call[0] === "closed") { if (args[0].close) args[0].close(args[1]); return; }
+    try {
+      var out = go[call[0]].apply(null, args);
+      if (call[2]) Promise.resolve(out).then(call[2], call[3]);
+    } catch (e) {
+      if (call[3]) call[3](e); else warn(call[0] + " failed: " + (e && e.message));
+    }
+  }
+
+  function replay() {
+    if (!impl || waiting > 0 || replaying || failure) return;
+    replaying = true;
+    try {
+      while (queue.length && !waiting) run(queue.shift());
+    } finally {
+      replaying = false;
+    }
+  }
+  I.replay = replay;
 
   function serialise(jsonData) {
     var s;
@@ -1096,73 +475,78 @@
     return s;
   }
 
+  function asksShared(config) {
+    try { return sharedAttr || !!config && config.shared === true; } catch (e) { return false; }
+  }
+
   var api = {
     init: function (config) {
       if (k.context && k.context.ws === "no") return Promise.resolve(undefined);
       initCalled = true;
+      inits++;
       watchReset();
-      if (!impl) {
-        // KissJS's rule 1, for the one socket there is before Go: while it
-        // is connecting, open or closing (a close() right before), init
-        // returns early at once and opens nothing.
-        if (!failure && S.pre && !S.pre.closed) return Promise.resolve(undefined);
-        return later("initWith", [config, failure ? null : preOpen(config)], true);
-      }
-      return impl.init(config === undefined ? {} : config);
+      var sharing = asksShared(config);
+      if (sharing) wantShared(true);
+      if (!held()) return impl.init(config === undefined ? {} : config);
+      // KissJS's rule 1 for the first socket, while this script runs it:
+      // while it is connecting, open or closing, init returns early.
+      if (first && !first.closed) return Promise.resolve(undefined);
+      var p = !impl && inits === 1 && !failure && !sharing && openFirst(config);
+      if (p) return p;
+      startGo();
+      return later("initWith", [config, null], true);
     },
     send: function (jsonData) {
       if (!initCalled) throw new Error(NO_INIT_SEND);
       var s = serialise(jsonData);
       var sock = S.ws;
-      if (S.live && sock.readyState === 1) {
-        track(sock, s);
-        S.framesOut++;
-        S.bytesOut += utf8Length(s);
+      if (S.live && sock.readyState === 1) { write(sock, s); return; }
+      if (held()) {
+        var f = facts();
+        later("sendText", [s, f, JSON.stringify(f)], false);
+        // the first socket, still connecting, takes it when it opens
+        if (!first || first.opened || first.closed) startGo();
         return;
       }
-      if (!impl) { later("sendText", [s, facts()], false); return; }
       var err = impl.send(s);
       if (err) throw err;
     },
-    // sendText replays a send made while the wasm loaded, in the session
-    // its facts name.
-    sendText: function (s, f) {
-      var err = impl.send(s, f);
-      if (err) throw err;
-    },
-    initWith: function (config, pre) {
-      return impl.init(config === undefined ? {} : config, pre);
-    },
     close: function () {
       if (!initCalled) throw new Error(NO_INIT_CLOSE);
-      if (G) G.leaving = true; // this tab is done: the lead moves, the socket stays for the others
-      if (!impl) {
-        // As KissJS: the socket starts closing now (kiss.session.reset()
-        // reads its readyState); Go sees the close when it adopts it.
-        // Every close() makes the call, also a second one while closing
-        // (logout() then reset()), as KissJS's; Go, replaying it, does not
-        // make it again (closeCalled).
-        if (S.pre && !S.pre.closed) try { S.pre.ws.close(4003, "DEFINITIVE_CLOSE"); } catch (e) { /* closing */ }
-        return later("closeCalled", [], true);
+      if (I.shared) I.shared.leaving(); // this tab is done: the lead moves, the socket stays for the others
+      if (held()) {
+        // As KissJS: the first socket starts closing now (kiss.session.reset()
+        // reads its readyState), also on a second close() while it closes
+        // (logout() then reset()); Go, replaying it, makes no second call.
+        var called = false;
+        if (first && !first.closed && !failure) {
+          called = true;
+          S.live = false;
+          try { first.ws.close(4003, "DEFINITIVE_CLOSE"); } catch (e) { /* closing */ }
+        }
+        startGo();
+        return later("close", [called], true);
       }
       var out = impl.close();
       if (out instanceof Error) throw out;
       return out;
     },
-    // closeCalled replays a close() made while the wasm loaded.
-    closeCalled: function () {
-      var out = impl.close(true);
-      if (out instanceof Error) throw out;
-      return out;
-    },
     reconnect: function () {
-      if (!impl) return later("reconnect", [], false);
+      if (held()) { startGo(); return later("reconnect", [], false); }
       impl.reconnect();
     }
   };
 
   var resolveReady, rejectReady;
   var ready = new Promise(function (resolve, reject) { resolveReady = resolve; rejectReady = reject; });
+
+  // the state while Go is not there: the first socket's, as this script runs it
+  function earlyState() {
+    if (!initCalled) return "idle";
+    if (failure) return first ? "closed" : "idle";
+    var sock = first && first.opened && !first.closed ? first.ws : null;
+    return !sock ? "connecting" : sock.readyState === 1 ? "open" : "closing";
+  }
 
   var ws = {
     connection: {},
@@ -1174,10 +558,8 @@
     reconnect: api.reconnect,
     stats: function () {
       if (!impl) return undefined;
-      var st = impl.stats(), g = G;
-      st.shared = g ? { role: g.role === "leader" ? "leader" : "follower", tabs: g.role === "leader" ? g.nf + 1 : undefined,
-        socketRtt: g.role === "leader" ? st.rtt : g.socketRtt || 0,
-        relayedIn: g.relayedIn, relayedOut: g.relayedOut, takeovers: g.takeovers } : null;
+      var st = impl.stats();
+      st.shared = I.shared ? I.shared.stats(st) : null;
       return st;
     },
     on: function (event, fn) {
@@ -1195,8 +577,10 @@
   };
   Object.defineProperty(ws, "state", {
     enumerable: true,
-    get: function () { return impl ? impl.state() : (initCalled ? "connecting" : "idle"); }
+    get: function () { return impl && !held() ? impl.state() : earlyState(); }
   });
+  // The twins of core's rules, for the tests that hold them to core's.
+  Object.defineProperty(ws, "_rules", { value: { url: socketURL, fast: fastConfig, strict: STRICT } });
   install(k);
   if (provisional) watchForKissJS();
 
@@ -1265,51 +649,119 @@
     k.websocket = ws;
   }
 
+  // ---- Loading Go -------------------------------------------------------------
+  //
+  // Go (the wasm, wasm_exec.js and kiss-websocket-go.js) loads once the page
+  // no longer needs the network for itself: after its load event, and after
+  // the first socket opened or closed; at once when something only Go can
+  // do is waiting; and at the latest GO_LATEST ms after this script ran.
+  // Shared mode's file comes with it when the page asks for shared mode.
+  var goStarted = false;
+  function soon() {
+    if (!goStarted && document.readyState === "complete" && !(first && !first.opened && !first.closed)) startGo();
+  }
+  if (document.readyState === "complete") setTimeout(soon, 0); // after an init() right behind this script
+  else window.addEventListener("load", soon);
+  setTimeout(startGo, GO_LATEST);
+
+  function startGo() {
+    if (goStarted || failure) return;
+    goStarted = true;
+    window.removeEventListener("load", soon);
+    if (sharedWanted) fetchShared();
+    var parts = [loadScript(base + "kiss-websocket-go.js")];
+    if (typeof Go !== "function") parts.push(loadScript(base + "wasm_exec.js"));
+    Promise.all([compile(), Promise.all(parts)]).then(function (r) { return I.run(r[0], I); }).catch(fail);
+  }
+
+  // Shared mode's file loads with Go, once the page asks for shared mode
+  // (data-shared, init({shared: true})); the queue waits for it, and Go
+  // starts at once for an init() that asked.
+  var sharedWanted = false, sharedFetch = null;
+  function wantShared(now) {
+    if (!sharedWanted) { sharedWanted = true; waiting++; }
+    if (goStarted) fetchShared(); else if (now) startGo();
+  }
+  function fetchShared() {
+    if (sharedFetch) return;
+    sharedFetch = loadScript(base + "kiss-websocket-shared.js").then(function () {
+      waiting--;
+      replay();
+    }, fail);
+  }
+  if (sharedAttr) wantShared(false);
+
+  // The other files call this as they run; a file of another version (a
+  // stale cache) is refused.
+  globalThis.__kissWebsocketPart = function (version, setup) {
+    if (version !== VERSION) throw new Error("kiss-websocket: a file of version " + version + " beside the loader of version " + VERSION);
+    setup(I);
+  };
+
   // blockedByCSP tells a compile refused by the page's Content-Security-Policy.
   function blockedByCSP(e) {
     return /Content Security Policy|unsafe-eval/.test(String(e && e.message));
   }
 
+  // fail: the wasm will never run. ready and the calls waiting reject with
+  // the reason, and the first socket does not linger without anyone to run
+  // it: it is closed (4003, as close() does), and its end is published as
+  // KissJS publishes a definitive close (onclose, EVT_CONNECTION_CLOSED).
   function fail(e) {
-    if (G) leaveGroup(G, true); // the wasm will never run: lead no one
+    if (failure) return;
+    if (I.shared) I.shared.failed(); // lead no one
     var why = e && e.message ? e.message : String(e);
     if (blockedByCSP(e)) {
       why = "the page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src directive (" + why + ")";
     }
     failure = new Error("kiss.websocket: failed to load " + wasmURL + ": " + why);
     rejectReady(failure);
-    for (var j = 0; j < queue.length; j++) if (queue[j][0] === "initWith") discard(queue[j][1][1]); // nothing would run them
     var q = queue;
     queue = [];
     for (var i = 0; i < q.length; i++) {
-      if (q[i][3]) q[i][3](failure); else warn(q[i][0] + " lost: " + failure.message);
+      var name = q[i][0];
+      if (name === "opened" || name === "closed") continue;
+      if (q[i][3]) q[i][3](failure); else warn(name + " lost: " + failure.message);
     }
+    var r = first;
+    if (!r) return;
+    S.live = false;
+    if (r.closed) ended(r);
+    else if (r.ws.readyState < 2) try { r.ws.close(4003, "DEFINITIVE_CLOSE"); } catch (x) { /* closing */ }
+  }
+
+  function ended(r) {
+    if (r.ended) return;
+    r.ended = true;
+    hook("onclose");
+    publish("EVT_CONNECTION_CLOSED", undefined);
   }
 
   function loadScript(src) {
     return new Promise(function (resolve, reject) {
       var el = document.createElement("script");
       el.src = src;
+      el.fetchPriority = "low";
       el.onload = resolve;
       el.onerror = function () { reject(new Error("cannot load " + src)); };
       document.head.appendChild(el);
     });
   }
 
-  // compile fetches and compiles the wasm. It starts as soon as this script
-  // runs, in parallel with wasm_exec.js and with the socket init() opens, so
-  // a page waits for one transfer, not three in series. compileStreaming
-  // also lets Chromium keep the compiled code for the next visit (for an
-  // application/wasm response; a 304 keeps it).
+  // compile fetches and compiles the wasm, at low priority: the page's own
+  // requests go first. compileStreaming lets Chromium keep the compiled code
+  // for the next visit (for an application/wasm response; a 304 keeps it).
   function compile() {
+    if (typeof WebAssembly !== "object") return Promise.reject(new Error("this browser has no WebAssembly"));
+    var get = function () { return fetch(wasmURL, { priority: "low" }); };
     if (WebAssembly.compileStreaming) {
-      return WebAssembly.compileStreaming(fetch(wasmURL)).catch(function (e) {
+      return WebAssembly.compileStreaming(get()).catch(function (e) {
         if (blockedByCSP(e)) throw e; // a buffer would be refused the same way
         // wrong MIME type on some servers: fall back to a plain buffer
-        return fetch(wasmURL).then(bytesOf).then(function (b) { return WebAssembly.compile(b); });
+        return get().then(bytesOf).then(function (b) { return WebAssembly.compile(b); });
       });
     }
-    return fetch(wasmURL).then(bytesOf).then(function (b) { return WebAssembly.compile(b); });
+    return get().then(bytesOf).then(function (b) { return WebAssembly.compile(b); });
   }
 
   function bytesOf(r) {
@@ -1317,19 +769,17 @@
     return r.arrayBuffer();
   }
 
-  var compiled = compile();
-  Promise.all([compiled, typeof Go === "function" ? null : loadScript(base + "wasm_exec.js")])
-    .then(function (r) {
-      var go = new Go();
-      // Go reads kiss through this view, which follows k: KissJS's kiss
-      // may be found after Go started (loaded before KissJS).
-      var view = new Proxy({}, { get: function (_, name) { return k[name]; } });
-      globalThis.__kissWebsocketBoot = { kiss: view, rt: rt };
-      return WebAssembly.instantiate(r[0], go.importObject).then(function (instance) {
-        go.run(instance).then(function () {
-          if (!impl) fail(new Error("the Go program exited"));
-        }, fail);
-      });
-    })
-    .catch(fail);
+  // What the other files use of this one.
+  I.warn = warn; I.publish = publish; I.hook = hook; I.track = track; I.utf8Length = utf8Length;
+  I.token = token; I.facts = facts; I.hash = hash; I.stored = stored; I.store = store;
+  I.record = record; I.fail = fail; I.ws = ws; I.publishFrame = publishFrame;
+  I.kiss = function () { return k; };
+  I.impl = function () { return impl; };
+  I.ready = function (goImpl) {
+    impl = goImpl;
+    // The record is replayed once Go is done starting, at the top of the
+    // stack: each call returns only once Go has acted on it.
+    Promise.resolve().then(function () { replay(); resolveReady(); });
+  };
+  I.adopt = function (r) { if (first === r) first = null; };
 })();

@@ -41,7 +41,7 @@ func TestBackForwardCacheRestoresTheConnection(t *testing.T) {
 	restores, notUsed := watchCache(ctx)
 	user := "bfcache-" + time.Now().Format("150405.000")
 	run(t, ctx, "open the page", chromedp.Navigate(e.pageURL(t, "", user, map[string]any{})))
-	waitTrue(t, ctx, hasEvent("EVT_CONNECTED", 1), 10*time.Second)
+	waitTrue(t, ctx, connectedWithGo, 10*time.Second)
 	var ignored any
 	eval(t, ctx, `kiss.websocket.send({channel: "before-leaving"}); location.href = "/other.html"; 1`, &ignored)
 	waitTrue(t, ctx, `location.pathname === "/other.html" && document.readyState === "complete"`, 10*time.Second)

@@ -23,7 +23,7 @@ func TestFrozenPageReconnectsWithinAHeartbeatDelayOfResuming(t *testing.T) {
 	ctx := browser(t)
 	const delay = 10 * time.Second // KissJS's heartbeat delay; the timeout stays 35 s
 	run(t, ctx, "open the page", chromedp.Navigate(e.pageURL(t, "", "frozen-"+strconv.FormatInt(time.Now().UnixNano(), 36), map[string]any{})))
-	waitTrue(t, ctx, hasEvent("EVT_CONNECTED", 1), 10*time.Second)
+	waitTrue(t, ctx, connectedWithGo, 10*time.Second)
 	run(t, ctx, "freeze", page.SetWebLifecycleState(page.SetWebLifecycleStateStateFrozen))
 	e.control(t, "POST", "/test/proxy/vanish", nil)
 	run(t, ctx, "resume", page.SetWebLifecycleState(page.SetWebLifecycleStateStateActive))
@@ -54,7 +54,7 @@ func TestHiddenTabKeepsAHealthySocketAndFindsADeadOne(t *testing.T) {
 	// late, and the timeout (1.5 s) is shorter than two throttled ticks.
 	cfg := map[string]any{"heartbeat": map[string]any{"delay": 300, "timeout": 1500}}
 	run(t, ctx, "open the page", chromedp.Navigate(e.pageURL(t, "", "hidden-"+strconv.FormatInt(time.Now().UnixNano(), 36), cfg)))
-	waitTrue(t, ctx, hasEvent("EVT_CONNECTED", 1), 10*time.Second)
+	waitTrue(t, ctx, connectedWithGo, 10*time.Second)
 	var framesBefore float64
 	eval(t, ctx, "kiss.websocket.stats().framesIn", &framesBefore)
 

@@ -80,7 +80,7 @@ func newEnv(t *testing.T) *env {
 	mux.HandleFunc("/app.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join("testdata", "app.js"))
 	})
-	for _, f := range []string{"/kiss-websocket.js", "/wasm_exec.js", "/kiss-websocket.wasm"} {
+	for _, f := range []string{"/kiss-websocket.js", "/kiss-websocket-go.js", "/kiss-websocket-shared.js", "/wasm_exec.js", "/kiss-websocket.wasm"} {
 		mux.Handle(f, web)
 	}
 	site := httptest.NewServer(mux)
@@ -204,6 +204,11 @@ func count(evs []event, name string) int {
 }
 
 // hasEvent is a condition: T.events holds name at least n times.
+// connectedWithGo: EVT_CONNECTED, and Go is there (the first socket opens
+// and is announced before the wasm has loaded; the tests of the page's life
+// cycle are about what Go does with it).
+var connectedWithGo = hasEvent("EVT_CONNECTED", 1) + " && kiss.websocket.stats() !== undefined"
+
 func hasEvent(name string, n int) string {
 	return fmt.Sprintf(`T.events.filter(function (e) { return e.name === %q; }).length >= %d`, name, n)
 }

@@ -72,7 +72,7 @@ func TestNginxRecipe(t *testing.T) {
 	base := startNginx(t, bin, dir, site, recipe)
 
 	t.Run("headers", func(t *testing.T) {
-		for _, file := range []string{"kiss-websocket.wasm", "kiss-websocket.js", "wasm_exec.js"} {
+		for _, file := range []string{"kiss-websocket.wasm", "kiss-websocket.js", "kiss-websocket-go.js", "kiss-websocket-shared.js", "wasm_exec.js"} {
 			for _, tc := range []struct{ accept, encoding, ext string }{
 				{"br", "br", ".br"},
 				{"gzip", "gzip", ".gz"},
