@@ -115,6 +115,51 @@ __kissWebsocketPart("0.1.0", function (I) {
     ready: I.ready
   };
 
+  // What happened before Go was there (calls, and the first socket's open
+  // and close) is replayed in order once Go is (and shared mode's file, when
+  // the page asked for it). Each call returns only once Go has acted on it.
+  var calls = {
+    initWith: function (config, pre) { return I.impl().init(config === undefined ? {} : config, pre || undefined); },
+    // a send made while the wasm loaded: sent only in the session its facts name
+    sendText: function (s, f) {
+      var err = I.impl().send(s, f);
+      if (err) throw err;
+    },
+    // called: the loader already made its call on the socket
+    close: function (called) {
+      var out = I.impl().close(called);
+      if (out instanceof Error) throw out;
+      return out;
+    },
+    reconnect: function () { I.impl().reconnect(); }
+  };
+
+  function run(call) {
+    var args = call[1];
+    if (call[0] === "opened") { if (args[0].open) args[0].open(); return; }
+    if (call[0] === "closed") { if (args[0].close) args[0].close(args[1]); return; }
+    try {
+      var out = calls[call[0]].apply(null, args);
+      if (call[2]) Promise.resolve(out).then(call[2], call[3]);
+    } catch (e) {
+      if (call[3]) call[3](e); else I.warn(call[0] + " failed: " + (e && e.message));
+    }
+  }
+
+  var replaying = false;
+  I.replay = function () {
+    if (!I.impl() || I.held() || replaying) return;
+    replaying = true;
+    I.replaying(true);
+    try {
+      var q = I.queue();
+      while (q.length && !I.held()) run(q.shift());
+    } finally {
+      replaying = false;
+      I.replaying(false);
+    }
+  };
+
   // run starts the Go program. Go reads kiss through a view that follows the
   // loader's: KissJS's kiss may be found after Go started (loaded before
   // KissJS).

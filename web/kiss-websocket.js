@@ -1,22 +1,15 @@
 /*
- * kiss-websocket loader: a drop-in kiss.websocket backed by Go/WebAssembly.
+ * kiss-websocket: a drop-in kiss.websocket backed by Go/WebAssembly; the one
+ * file a page loads before its first EVT_CONNECTED. Load it before or after
+ * KissJS (whose `const kiss` is no window.kiss: it is found by name).
  *
- * A classic script, loaded before or after KissJS (or alone). KissJS
- * declares `const kiss` at top level, which is not `window.kiss`, so the
- * object is found by name. kiss.websocket is installed at once.
- *
- * This is the only file a page needs before its first EVT_CONNECTED. Go (the
- * wasm, with kiss-websocket-go.js, its executor) loads once the page no longer
- * needs the network for itself. Until then one fixed script runs the first
- * socket: init() opens it, its open resolves init with true, publishes
- * EVT_CONNECTED and runs onopen, its frames are published in their own
- * message events and send() writes to it, as KissJS does. Everything else
- * (its close, a second init, close(), reconnect()) is recorded in order, and
- * Go, once there, adopts the socket and acts on the record.
- *
- * The per-frame path stays here in JavaScript (pong check, JSON.parse,
- * publish, onmessage, ws.send while open): one call from JavaScript into Go
- * costs 15-25 us, so Go only sees control events and owns every decision.
+ * Until Go (the wasm, with kiss-websocket-go.js) is there, a fixed script
+ * runs the first socket as KissJS does: init() opens it, its open resolves
+ * init true, publishes EVT_CONNECTED and runs onopen, its frames are
+ * published in their own message events and send() writes to it. All else
+ * is recorded in order; Go adopts the socket and acts on the record. Go
+ * loads once the page is done with the network. The per-frame path stays in
+ * JavaScript always (a call into Go costs 15-25 us); Go decides the rest.
  */
 (function () {
   "use strict";
@@ -24,14 +17,10 @@
   var VERSION = "0.1.0";
   var NO_INIT_SEND = "No connection to opened: kiss.websocket.init has not been called.";
   var NO_INIT_CLOSE = "No connection to close: kiss.websocket.init has not been called.";
-  // Go starts loading at the latest this long after this script ran, even
-  // if the page is still loading: long before the first heartbeat (10 s).
-  var GO_LATEST = 3000;
+  var GO_LATEST = 3000; // ms: Go loads by then, even on a page still loading
 
-  // k is the page's kiss: KissJS's `const kiss`, found by name (see
-  // named()), else window.kiss. Loaded before KissJS, this script finds
-  // neither and makes a provisional window.kiss; findKiss() moves
-  // kiss.websocket to KissJS's object once its script has run.
+  // k is KissJS's `const kiss`, else window.kiss; before KissJS, a
+  // provisional window.kiss until findKiss() sees KissJS's.
   var k = named();
   var provisional = null;
   if (!k) k = provisional = globalThis.kiss = {};
@@ -40,10 +29,9 @@
   var wasmURL = (script && script.getAttribute("data-wasm")) || base + "kiss-websocket.wasm";
   var sharedAttr = !!(script && script.hasAttribute("data-shared"));
 
-  var impl = null; // set by Go when the wasm is ready
-  var failure = null; // set when the wasm failed to load
-  // queue is what waits for Go, in order: calls [name, args, resolve,
-  // reject], and the first socket's open and close [event, [record, ev]].
+  var impl = null, failure = null; // Go's, once ready; why it never will be
+  // queue waits for Go, in order: calls [name, args, resolve, reject] and the
+  // first socket's ["opened"|"closed", [record, ev]].
   var queue = [];
   var replaying = false;
   var initCalled = false;
@@ -52,17 +40,11 @@
   var subs = {}; // own pubsub for pages without kiss.pubsub
 
   // S is the state shared with Go for the socket of the moment.
+  // recv: frames are published (early: those before); live: send writes to
+  // the socket; relay: copy frames to the tabs led; pong: Go's, once a ping.
   var S = {
-    ws: null,
-    recv: false, // frames are published
-    live: false, // send writes straight to the socket
-    early: [], // frames that came before recv
-    relay: false, // leading a group with followers: copy each frame to them
-    awaitPong: false,
-    pong: null, // Go function, called once per answered ping
-    unacked: [], // frames sent since bufferedAmount was last 0
-    maxBytes: 1048576, // outbox.maxBytes: the largest message send accepts
-    framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, dropped: 0
+    ws: null, recv: false, live: false, early: [], relay: false, awaitPong: false, pong: null,
+    unacked: [], maxBytes: 1048576, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, dropped: 0
   };
 
   // I is what the other files of the loader share with this one.
@@ -130,8 +112,7 @@
       warn("dropped a frame that is JSON null");
       return;
     }
-    // As KissJS: any JSON value is published on value.channel; an array, a
-    // number, a string or a boolean has none, so only "*" sees it.
+    // As KissJS: published on value.channel; without one only "*" sees it.
     var channel;
     if (typeof v === "object") {
       channel = v.channel;
@@ -146,8 +127,7 @@
     hook("onmessage", ev);
   }
 
-  // track remembers a frame the socket may still hold in bufferedAmount; at
-  // an abnormal close, Go takes those back into its outbox (rt.unsent).
+  // track remembers what bufferedAmount may still hold (Go's rt.unsent).
   function track(sock, s) {
     if (sock.bufferedAmount === 0) S.unacked.length = 0;
     sock.send(s);
@@ -160,10 +140,8 @@
     S.bytesOut += utf8Length(s);
   }
 
-  // utf8Length is the size of s on the wire, as Go counts bytes: stats() adds
-  // both sides' counters, so they must share the unit. An ASCII frame (the
-  // common case) costs one regular expression test, which V8 runs natively.
-  // A lone surrogate counts 3, as its U+FFFD does.
+  // utf8Length is s's size on the wire, as Go counts (stats() adds both
+  // sides'): one native regexp test for ASCII; a lone surrogate counts 3.
   var nonASCII = /[^\x00-\x7f]/;
   function utf8Length(s) {
     if (!nonASCII.test(s)) return s.length;
@@ -181,14 +159,10 @@
     return n;
   }
 
-  // ---- Rules twinned with core --------------------------------------------
-  //
-  // The first socket is opened here, before Go is there, and must be the one
-  // Go would open. These are twins of core.Page.URL and of KissJS's leniency
-  // for socketUrl, port and sslPort (core/fields.go), held to core by the
-  // vectors of internal/rules, which both test suites run. STRICT are the
-  // fields only Go may accept or reject (ours): a config that gives one
-  // waits for Go.
+  // ---- Twins of core's rules, held to it by internal/rules' vectors -------
+  // The first socket must be the one Go would open: core.Page.URL, with
+  // KissJS's leniency for socketUrl, port, sslPort (core/fields.go). STRICT
+  // are our own fields, Go's to accept or reject: such a config waits for Go.
   var STRICT = ["connectTimeout", "shared", "reconnection.factor", "reconnection.maxDelay", "outbox"];
 
   function fastConfig(cfg) {
@@ -201,8 +175,6 @@
     return true;
   }
 
-  // socketURL: socketUrl, else the session's websocket host, with the token
-  // appended (URL-encoded) only when the address ends with "token=".
   function socketURL(cfg, sess, loc, tok) {
     if (!cfg || typeof cfg !== "object") cfg = {};
     var u = cfg.socketUrl;
@@ -210,9 +182,7 @@
     return /token=$/.test(b) ? b + escapeQuery(tok) : b;
   }
 
-  // portOf is a port from 1 to 65535, given as a number or as a string of
-  // digits (KissJS's callers pass the ports read back from localStorage), or
-  // undefined for anything else: null, "", a value Go warns about.
+  // portOf: 1-65535 as a number or digits (KissJS's callers pass strings)
   function portOf(v) {
     if (typeof v === "string" && /^[ \t\n\r\f\v]*\d+(\.\d+)?[ \t\n\r\f\v]*$/.test(v)) v = Number(v);
     return typeof v === "number" && v % 1 === 0 && v >= 1 && v <= 65535 ? v : undefined;
@@ -249,8 +219,7 @@
 
   // ---- What the page shows of its login -------------------------------------
 
-  // token is kiss.session.getToken() or localStorage["session-token"]; it is
-  // read at every attempt and never logged.
+  // token is read at every attempt and never logged.
   function token() {
     var sess = k.session;
     if (sess && typeof sess.getToken === "function") {
@@ -261,12 +230,9 @@
     return typeof v === "string" ? v : "";
   }
 
-  // facts are what the page shows of its login, for Go, which names the
-  // session a message is queued in and a socket is opened in (core.Facts;
-  // the rule lives there only): the count of kiss.session.reset() calls,
-  // the KissJS user id, a digest of the token, and the link our own last
-  // refresh left. The count and the link are kept in localStorage, so every
-  // tab of the profile agrees.
+  // facts: what the page shows of its login (core.Facts, which names the
+  // session): reset() count, user id, token digest, our last refresh's link;
+  // count and link in localStorage, for every tab.
   var RESETS = "kiss-websocket-resets", LINK = "kiss-websocket-refreshed";
   var resetsHere = 0; // when localStorage cannot keep the count
   I.linkHere = null; // likewise, the link
@@ -280,9 +246,7 @@
     var n = parseInt(stored(RESETS), 10);
     return n >= 0 ? n : resetsHere;
   }
-  // watchReset counts every kiss.session.reset() (KissJS's logout, and its
-  // answer to EVT_UNUSABLE_TOKEN, call it): each one ends the session. It
-  // wraps the method once, as soon as kiss.session has one.
+  // watchReset wraps kiss.session.reset() once to count it: each ends a session.
   function watchReset() {
     var sess = k.session;
     if (!sess || typeof sess !== "object" || typeof sess.reset !== "function" || sess.reset.kissWebsocketCounts) return;
@@ -317,8 +281,7 @@
     return { resets: resets(), user: userId(), token: t === "" ? "" : hash(t), link: link() };
   }
 
-  // hash digests the token: 64 bits of two FNV-style rounds. Facts (and
-  // shared mode's lock names) never hold the token itself.
+  // hash: 64 bits of two FNV-style rounds; facts never hold the token.
   function hash(s) {
     var a = 0x811c9dc5, b = 0x2545f491;
     for (var i = 0; i < s.length; i++) {
@@ -331,8 +294,8 @@
 
   // ---- Sockets --------------------------------------------------------------
 
-  // record makes sock the socket of the moment: connection is the browser's
-  // WebSocket itself, as in KissJS. Go knows a socket by this record.
+  // record makes sock the socket of the moment (connection is the browser's
+  // WebSocket itself, as in KissJS); Go knows it by this record.
   function record(sock, g, standin) {
     var r = { ws: sock, opened: false, closed: null, adopted: false, announced: false,
       open: null, close: null, prev: ws.connection, standin: !!standin, shared: g || null, moved: false };
@@ -346,9 +309,8 @@
 
   // ---- The first socket, before Go ------------------------------------------
 
-  // openFirst is init() while Go is not there, for a config made of KissJS's
-  // fields only: the socket is made now, and this script runs it until Go
-  // adopts it. It returns init's promise, or null to leave init to Go.
+  // openFirst: the page's first init() before Go, with KissJS's fields only:
+  // the socket is made now and run here until Go adopts it. null: Go's.
   function openFirst(config) {
     var url, f, h;
     try {
@@ -369,11 +331,9 @@
     return p;
   }
 
-  // firstOpened runs KissJS's open sequence: the sends made while it
-  // connected go out first, then init resolves true, EVT_CONNECTED, onopen.
-  // Sends made while the page showed another login wait for Go, with all
-  // that follows them: which session they belong to is Go's to say. Go
-  // adopts the socket as it is (core.Announced).
+  // firstOpened: KissJS's open sequence. Sends made while it connected go
+  // first, unless one was made in other facts (another login?): then all
+  // wait for Go, which names sessions. Go adopts it as is (core.Announced).
   function firstOpened(r) {
     if (failure) return;
     r.announced = true;
@@ -401,9 +361,8 @@
 
   // ---- Calls ----------------------------------------------------------------
 
-  // held: calls wait for Go, behind the record of what happened before.
-  // Calls that page code makes while the record is replayed (from a hook
-  // or a subscriber) run at once, as they would have then.
+  // held: calls wait for Go, behind the record; those made while it is
+  // replayed (from a hook or subscriber) run at once, as they would have.
   var waiting = 0; // parts still loading that the queue waits for (shared mode)
   function held() {
     return !impl || waiting > 0 || (queue.length > 0 && !replaying);
@@ -417,46 +376,6 @@
     if (!withPromise) { queue.push([name, args]); return undefined; }
     return new Promise(function (resolve, reject) { queue.push([name, args, resolve, reject]); });
   }
-
-  // go are the calls into Go the queue replays.
-  var go = {
-    initWith: function (config, pre) { return impl.init(config === undefined ? {} : config, pre || undefined); },
-    // a send made while the wasm loaded: sent only in the session its facts name
-    sendText: function (s, f) {
-      var err = impl.send(s, f);
-      if (err) throw err;
-    },
-    // called: this script already made its call on the socket
-    close: function (called) {
-      var out = impl.close(called);
-      if (out instanceof Error) throw out;
-      return out;
-    },
-    reconnect: function () { impl.reconnect(); }
-  };
-
-  function run(call) {
-    var args = call[1];
-    if (call[0] === "opened") { if (args[0].open) args[0].open(); return; }
-    if (call[0] === "closed") { if (args[0].close) args[0].close(args[1]); return; }
-    try {
-      var out = go[call[0]].apply(null, args);
-      if (call[2]) Promise.resolve(out).then(call[2], call[3]);
-    } catch (e) {
-      if (call[3]) call[3](e); else warn(call[0] + " failed: " + (e && e.message));
-    }
-  }
-
-  function replay() {
-    if (!impl || waiting > 0 || replaying || failure) return;
-    replaying = true;
-    try {
-      while (queue.length && !waiting) run(queue.shift());
-    } finally {
-      replaying = false;
-    }
-  }
-  I.replay = replay;
 
   function serialise(jsonData) {
     var s;
@@ -513,11 +432,10 @@
     },
     close: function () {
       if (!initCalled) throw new Error(NO_INIT_CLOSE);
-      if (I.shared) I.shared.leaving(); // this tab is done: the lead moves, the socket stays for the others
+      if (I.shared) I.shared.leaving(); // the lead moves, the socket stays for the others
       if (held()) {
-        // As KissJS: the first socket starts closing now (kiss.session.reset()
-        // reads its readyState), also on a second close() while it closes
-        // (logout() then reset()); Go, replaying it, makes no second call.
+        // As KissJS: the socket closes now (reset() reads readyState), also
+        // on a second close(); Go, replaying it, makes no second call.
         var called = false;
         if (first && !first.closed && !failure) {
           called = true;
@@ -540,7 +458,6 @@
   var resolveReady, rejectReady;
   var ready = new Promise(function (resolve, reject) { resolveReady = resolve; rejectReady = reject; });
 
-  // the state while Go is not there: the first socket's, as this script runs it
   function earlyState() {
     if (!initCalled) return "idle";
     if (failure) return first ? "closed" : "idle";
@@ -579,24 +496,15 @@
     enumerable: true,
     get: function () { return impl && !held() ? impl.state() : earlyState(); }
   });
-  // The twins of core's rules, for the tests that hold them to core's.
   Object.defineProperty(ws, "_rules", { value: { url: socketURL, fast: fastConfig, strict: STRICT } });
   install(k);
   if (provisional) watchForKissJS();
 
   // ---- Loaded before KissJS ----------------------------------------------
-  //
-  // KissJS's `const kiss` is a global lexical binding: once its script ran,
-  // the name kiss means KissJS's object here too, while window.kiss (which
-  // it shadows) is still the provisional one. The name is looked up again
-  // after each script and before the next can start the app (kiss.app.init
-  // -> kiss.session.restore() -> kiss.websocket.init):
-  // - while the page is parsed, a MutationObserver: the parser runs the
-  //   microtasks before each script it meets, and inserting that script
-  //   was a mutation;
-  // - each external script's load event, right after it ran (defer, async,
-  //   added by code);
-  // - DOMContentLoaded.
+  // The name kiss is looked up again after each script, before the next can
+  // start the app: a MutationObserver while parsing (the parser runs
+  // microtasks before each script), each script's load event, and
+  // DOMContentLoaded.
   function named() {
     try {
       return typeof kiss === "object" && kiss !== null ? kiss : null;
@@ -615,8 +523,7 @@
     document.addEventListener("load", findKiss, true);
   }
 
-  // parsed: no more parser-inserted scripts; the load listener stays, for
-  // a KissJS added by code later.
+  // parsed: the load listener stays, for a KissJS added by code later.
   function parsed() {
     findKiss();
     if (watcher) { watcher.disconnect(); watcher = null; }
@@ -633,10 +540,8 @@
     install(found);
   }
 
-  // install puts kiss.websocket on kiss, unless KissJS's own client has
-  // already made its socket there (the app was started in KissJS's own
-  // script, or before this one): that client then stays in charge, as
-  // replacing it would strand its socket, and the console says what to do.
+  // install puts kiss.websocket on kiss, unless KissJS's own client made its
+  // socket already: it stays in charge (replacing it strands its socket).
   function install(kiss) {
     var theirs = kiss.websocket;
     if (theirs && theirs !== ws && !theirs.version && typeof WebSocket === "function" && theirs.connection instanceof WebSocket) {
@@ -649,13 +554,10 @@
     k.websocket = ws;
   }
 
-  // ---- Loading Go -------------------------------------------------------------
-  //
-  // Go (the wasm, wasm_exec.js and kiss-websocket-go.js) loads once the page
-  // no longer needs the network for itself: after its load event, and after
-  // the first socket opened or closed; at once when something only Go can
-  // do is waiting; and at the latest GO_LATEST ms after this script ran.
-  // Shared mode's file comes with it when the page asks for shared mode.
+  // ---- Loading Go -----------------------------------------------------------
+  // Go (wasm, wasm_exec.js, kiss-websocket-go.js) loads after the page's load
+  // event once the first socket opened or closed; at once when something
+  // only Go can do waits; at the latest GO_LATEST ms after this script ran.
   var goStarted = false;
   function soon() {
     if (!goStarted && document.readyState === "complete" && !(first && !first.opened && !first.closed)) startGo();
@@ -674,9 +576,8 @@
     Promise.all([compile(), Promise.all(parts)]).then(function (r) { return I.run(r[0], I); }).catch(fail);
   }
 
-  // Shared mode's file loads with Go, once the page asks for shared mode
-  // (data-shared, init({shared: true})); the queue waits for it, and Go
-  // starts at once for an init() that asked.
+  // Shared mode's file loads with Go once asked for (data-shared,
+  // init({shared: true}), which starts Go); the queue waits for it.
   var sharedWanted = false, sharedFetch = null;
   function wantShared(now) {
     if (!sharedWanted) { sharedWanted = true; waiting++; }
@@ -686,13 +587,12 @@
     if (sharedFetch) return;
     sharedFetch = loadScript(base + "kiss-websocket-shared.js").then(function () {
       waiting--;
-      replay();
+      if (impl) I.replay();
     }, fail);
   }
   if (sharedAttr) wantShared(false);
 
-  // The other files call this as they run; a file of another version (a
-  // stale cache) is refused.
+  // The other files call this as they run; another version is refused.
   globalThis.__kissWebsocketPart = function (version, setup) {
     if (version !== VERSION) throw new Error("kiss-websocket: a file of version " + version + " beside the loader of version " + VERSION);
     setup(I);
@@ -703,9 +603,8 @@
     return /Content Security Policy|unsafe-eval/.test(String(e && e.message));
   }
 
-  // fail: the wasm will never run. ready and the calls waiting reject with
-  // the reason, and the first socket does not linger without anyone to run
-  // it: it is closed (4003, as close() does), and its end is published as
+  // fail: Go will never run. ready and the waiting calls reject with why;
+  // the first socket is closed (4003, as close()) and its end published as
   // KissJS publishes a definitive close (onclose, EVT_CONNECTION_CLOSED).
   function fail(e) {
     if (failure) return;
@@ -748,9 +647,8 @@
     });
   }
 
-  // compile fetches and compiles the wasm, at low priority: the page's own
-  // requests go first. compileStreaming lets Chromium keep the compiled code
-  // for the next visit (for an application/wasm response; a 304 keeps it).
+  // compile, at low priority (the page's requests first); compileStreaming
+  // lets Chromium keep the compiled code for the next visit (a 304 keeps it).
   function compile() {
     if (typeof WebAssembly !== "object") return Promise.reject(new Error("this browser has no WebAssembly"));
     var get = function () { return fetch(wasmURL, { priority: "low" }); };
@@ -779,7 +677,10 @@
     impl = goImpl;
     // The record is replayed once Go is done starting, at the top of the
     // stack: each call returns only once Go has acted on it.
-    Promise.resolve().then(function () { replay(); resolveReady(); });
+    Promise.resolve().then(function () { I.replay(); resolveReady(); });
   };
+  I.queue = function () { return queue; };
+  I.held = function () { return waiting > 0 || failure; };
+  I.replaying = function (on) { replaying = on; };
   I.adopt = function (r) { if (first === r) first = null; };
 })();
