@@ -120,6 +120,9 @@ func benchRun(ctx context.Context, o options, base string, order []string, run i
 		if rr.Starts, err = starts(ctx, o, base, run); err != nil {
 			return rr, err
 		}
+		if rr.Apps, err = appStarts(ctx, o, base, run); err != nil {
+			return rr, err
+		}
 	}
 	return rr, nil
 }
@@ -308,8 +311,9 @@ const (
 )
 
 // startVariants are the page starts measured: ours (which also connects),
-// the safejs floor program behind the same loader, and a raw WebSocket.
-var startVariants = []string{"ours", "floor", "raw"}
+// ours in shared mode (which waits for Go), the safejs floor program behind
+// the same loader, and a raw WebSocket.
+var startVariants = []string{"ours", "shared", "floor", "raw"}
 
 // starts measures o.coldN cold starts of each variant (and the warm start
 // that follows in the same browser) and o.netN emulated ones, each in a
@@ -319,7 +323,7 @@ func starts(ctx context.Context, o options, base string, run int) (map[string][]
 	for i := range o.coldN {
 		for _, v := range rotate(startVariants, run+i) {
 			modes := []string{modeCold}
-			if v != "raw" {
+			if v != "shared" {
 				modes = append(modes, modeWarm)
 			}
 			got, err := startIn(ctx, o.chromium, base, v, modes, false)
@@ -369,4 +373,43 @@ func startIn(ctx context.Context, chromium, base, v string, modes []string, emul
 		out[m] = s
 	}
 	return out, nil
+}
+
+// appVariants are the clients of the KissJS-shaped page: ours, and a plain
+// JS client of KissJS's shape (bench/page/plain.js).
+var appVariants = []string{"ours", "plain"}
+
+// appStarts loads the KissJS-shaped page (a bundle of KissJS's size first,
+// then the client, then the app's init) o.netN times per client, each in a
+// fresh browser behind the network emulation.
+func appStarts(ctx context.Context, o options, base string, run int) (map[string][]app, error) {
+	out := map[string][]app{}
+	for i := range o.netN {
+		for _, v := range rotate(appVariants, run+i) {
+			a, err := appIn(ctx, o.chromium, base, v)
+			if err != nil {
+				return nil, fmt.Errorf("KissJS-shaped page, %s, start %d: %w", v, i+1, err)
+			}
+			out[v] = append(out[v], a)
+		}
+	}
+	return out, nil
+}
+
+func appIn(ctx context.Context, chromium, base, v string) (app, error) {
+	var a app
+	bctx, cancel, err := launch(ctx, chromium)
+	if err != nil {
+		return a, err
+	}
+	defer cancel()
+	if err := chromedp.Run(bctx, network.Enable(),
+		network.EmulateNetworkConditions(false, netLatencyMS, netDownBps, netUpBps)); err != nil {
+		return a, fmt.Errorf("network emulation: %w", err)
+	}
+	if err := chromedp.Run(bctx, chromedp.Navigate(base+"/bench/app-"+v+".html")); err != nil {
+		return a, err
+	}
+	err = eval(bctx, time.Minute, "bench.app()", &a)
+	return a, err
 }

@@ -100,6 +100,14 @@ func run(o options) error {
 	if _, err := wasmsize.Build(".", web, wasmsize.Programs[:2]); err != nil {
 		return err
 	}
+	// The KissJS-shaped page's bundle, served as the loader is (precompressed).
+	kissJS, err := page.ReadFile("page/kiss.js")
+	if err != nil {
+		return err
+	}
+	if _, err := writeStandIn(web, kissJS); err != nil {
+		return err
+	}
 	base, stop, err := startServer(o.server, web, filepath.Join(stage, "page"))
 	if err != nil {
 		return err

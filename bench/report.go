@@ -58,6 +58,7 @@ type mem struct {
 // transfer from the resource timing.
 type start struct {
 	Loader       float64 `json:"loader"`
+	Init         float64 `json:"init"` // init() returned`
 	FetchStart   float64 `json:"fetchStart"`
 	FetchEnd     float64 `json:"fetchEnd"`
 	Compiled     float64 `json:"compiled"`
@@ -68,6 +69,16 @@ type start struct {
 	Connected    float64 `json:"connected"` // EVT_CONNECTED
 	Transfer     float64 `json:"transfer"`  // bytes of the wasm over the wire (with headers)
 	Encoded      float64 `json:"encoded"`
+	Early        float64 `json:"early"` // bytes of ours (as sent: brotli) the page had before EVT_CONNECTED
+}
+
+// app is one load of the KissJS-shaped page, in ms after the navigation
+// started.
+type app struct {
+	Load      float64 `json:"load"` // the page's load event
+	Connected float64 `json:"connected"`
+	Ready     float64 `json:"ready"` // Go ready (ours)
+	Init      float64 `json:"init"`  // how long init() took
 }
 
 // sample is one variant's results in one run. Mem: before the burst,
@@ -82,6 +93,7 @@ type runResult struct {
 	Order    []string
 	Samples  map[string]*sample
 	Starts   map[string][]start // by "mode/variant": cold/ours, warm/floor, net/raw, ...
+	Apps     map[string][]app   // the KissJS-shaped page, by client: ours, plain
 	chromium string
 }
 
@@ -112,14 +124,20 @@ const (
 	// issue 13: a following tab in shared mode, against raw WebSocket.
 	targetFollowerInbound   = 0.8
 	targetFollowerEchoP50US = 1000.0
-	// issue 11: start behind the loader within 10 ms of the safejs floor
-	// program; under emulation, connected within 60 ms of the wasm's own
-	// transfer; our part of the brotli wasm over that floor <= 25 KB.
-	targetColdOverFloorMS   = 10.0
-	targetNetOverTransferMS = 60.0
-	targetOverFloorBrotli   = 25 * kB
-	targetGoMem             = 4 * mB
-	flatSlack               = 64 << 10 // one wasm page
+	// issue 22: the wasm off the critical path. Script tag to EVT_CONNECTED
+	// against a raw WebSocket, cold, warm and behind 20 Mbit/s and 40 ms; a
+	// KissJS-shaped page against the same page with a plain JS client; at
+	// most 8 KB of ours before EVT_CONNECTED. The wasm over the safejs floor
+	// is a ceiling that grows only with a reason in BENCHMARKS.md.
+	targetColdOverRawMS   = 10.0
+	targetWarmOverRawMS   = 5.0
+	targetNetOverRawMS    = 15.0
+	targetAppLoadRatio    = 1.03
+	targetAppConnectedMS  = 15.0
+	targetEarlyBytes      = 8 * kB
+	targetOverFloorBrotli = 95 * kB
+	targetGoMem           = 4 * mB
+	flatSlack             = 64 << 10 // one wasm page
 )
 
 // measureSizes reads the built files and their .gz/.br (make build); a
@@ -127,11 +145,13 @@ const (
 func measureSizes(web string) (map[string]size, error) {
 	out := map[string]size{}
 	files := map[string]string{
-		"kiss-websocket.wasm":    filepath.Join(web, "kiss-websocket.wasm"),
-		"kiss-websocket.js":      filepath.Join(web, "kiss-websocket.js"),
-		"floor-safejs.wasm":      filepath.Join(web, "floor-safejs.wasm"),
-		"wasm_exec.js":           filepath.Join(web, "wasm_exec.js"),
-		"reconnecting-websocket": rwsDist,
+		"kiss-websocket.wasm":      filepath.Join(web, "kiss-websocket.wasm"),
+		"kiss-websocket.js":        filepath.Join(web, "kiss-websocket.js"),
+		"kiss-websocket-go.js":     filepath.Join(web, "kiss-websocket-go.js"),
+		"kiss-websocket-shared.js": filepath.Join(web, "kiss-websocket-shared.js"),
+		"floor-safejs.wasm":        filepath.Join(web, "floor-safejs.wasm"),
+		"wasm_exec.js":             filepath.Join(web, "wasm_exec.js"),
+		"reconnecting-websocket":   rwsDist,
 	}
 	for name, p := range files {
 		b, err := os.ReadFile(p)
@@ -241,6 +261,30 @@ func (r *results) startMed(key string, f func(start) float64) float64 {
 	return median(xs)
 }
 
+// appMed is the median of f over the KissJS-shaped page's loads with client.
+func (r *results) appMed(client string, f func(app) float64) float64 {
+	var xs []float64
+	for _, run := range r.Runs {
+		for _, a := range run.Apps[client] {
+			if x := f(a); x > 0 {
+				xs = append(xs, x)
+			}
+		}
+	}
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	return median(xs)
+}
+
+func (r *results) appCount(client string) int {
+	n := 0
+	for _, run := range r.Runs {
+		n += len(run.Apps[client])
+	}
+	return n
+}
+
 func (r *results) startCount(key string) int {
 	n := 0
 	for _, run := range r.Runs {
@@ -338,24 +382,42 @@ func (r *results) rows(o options) []row {
 
 	ready := func(s start) float64 { return s.Ready }
 	connected := func(s start) float64 { return s.Connected }
-	transfer := func(s start) float64 { return s.FetchEnd - s.FetchStart }
-	coldOurs, coldFloor := r.startMed("cold/ours", ready), r.startMed("cold/floor", ready)
-	rows = append(rows, row{fmt.Sprintf("cold start, script tag to ready (ms, median of %d)", r.startCount("cold/ours")), "", "",
-		num(coldOurs, "%.1f"), fmt.Sprintf("<= safejs floor (%.1f) + %.0f ms", coldFloor, targetColdOverFloorMS),
-		verdict(coldOurs <= coldFloor+targetColdOverFloorMS)})
-	warmOurs := r.startMed("warm/ours", ready)
-	rows = append(rows, row{"warm start (second load, 304), script tag to ready (ms)", "", "",
-		num(warmOurs, "%.1f"), fmt.Sprintf("< cold (%.1f)", coldOurs), verdict(warmOurs < coldOurs)})
-	rows = append(rows, row{"cold start, script tag to socket open / EVT_CONNECTED (ms)",
-		num(r.startMed("cold/raw", connected), "%.1f"), "", num(r.startMed("cold/ours", connected), "%.1f"), "", ""})
-	netOurs, netWasm := r.startMed("net/ours", connected), r.startMed("net/ours", transfer)
-	rows = append(rows, row{fmt.Sprintf("%.0f Mbit/s, %d ms: script tag to socket open / EVT_CONNECTED (ms, median of %d)", netDownBps*8/1e6, netLatencyMS, r.startCount("net/ours")),
-		num(r.startMed("net/raw", connected), "%.1f"), "", num(netOurs, "%.1f"),
-		fmt.Sprintf("<= wasm transfer (%.0f) + %.0f ms", netWasm, targetNetOverTransferMS), verdict(netOurs <= netWasm+targetNetOverTransferMS)})
+	diffRow := func(metric string, raw, ours, slack float64) row {
+		return row{metric, num(raw, "%.1f"), "", fmt.Sprintf("%s (%+.1f)", num(ours, "%.1f"), ours-raw),
+			fmt.Sprintf("<= raw + %.0f ms", slack), verdict(ours <= raw+slack)}
+	}
+	rows = append(rows, diffRow(fmt.Sprintf("cold start, script tag to socket open / EVT_CONNECTED (ms, median of %d)", r.startCount("cold/ours")),
+		r.startMed("cold/raw", connected), r.startMed("cold/ours", connected), targetColdOverRawMS))
+	rows = append(rows, diffRow("warm start (second load, 304), script tag to socket open / EVT_CONNECTED (ms)",
+		r.startMed("warm/raw", connected), r.startMed("warm/ours", connected), targetWarmOverRawMS))
+	rows = append(rows, diffRow(fmt.Sprintf("%.0f Mbit/s, %d ms: script tag to socket open / EVT_CONNECTED (ms, median of %d)", netDownBps*8/1e6, netLatencyMS, r.startCount("net/ours")),
+		r.startMed("net/raw", connected), r.startMed("net/ours", connected), targetNetOverRawMS))
+	{
+		load := func(a app) float64 { return a.Load }
+		conn := func(a app) float64 { return a.Connected }
+		plainLoad, oursLoad := r.appMed("plain", load), r.appMed("ours", load)
+		label := fmt.Sprintf("KissJS-shaped page (%.1f MB bundle first), %.0f Mbit/s, %d ms; raw column: a plain JS client; n = %d", standInSize/mB, netDownBps*8/1e6, netLatencyMS, r.appCount("ours"))
+		rows = append(rows, row{label + ": load event (ms)", num(plainLoad, "%.0f"), "", withRatio(oursLoad, plainLoad, "%.0f"),
+			fmt.Sprintf("<= %.2fx plain", targetAppLoadRatio), verdict(oursLoad <= targetAppLoadRatio*plainLoad)})
+		plainConn, oursConn := r.appMed("plain", conn), r.appMed("ours", conn)
+		rows = append(rows, row{"KissJS-shaped page: EVT_CONNECTED (ms after navigation start)", num(plainConn, "%.1f"), "",
+			fmt.Sprintf("%s (%+.1f)", num(oursConn, "%.1f"), oursConn-plainConn),
+			fmt.Sprintf("<= plain + %.0f ms", targetAppConnectedMS), verdict(oursConn <= plainConn+targetAppConnectedMS)})
+		rows = append(rows, row{"KissJS-shaped page: Go ready (ms after navigation start)", "", "", num(r.appMed("ours", func(a app) float64 { return a.Ready }), "%.0f"), "", ""})
+	}
+	early := r.startMed("cold/ours", func(s start) float64 { return s.Early })
+	rows = append(rows, row{"bytes of ours a page loads before its first EVT_CONNECTED, cold (KB, as sent: brotli)", "", "",
+		num(early/kB, "%.1f"), fmt.Sprintf("<= %.0f KB", targetEarlyBytes/kB), verdict(early > 0 && early <= targetEarlyBytes)})
+	rows = append(rows, row{"script tag to Go ready, cold / warm (ms; the safejs floor behind the same loader)", "", "",
+		fmt.Sprintf("%s / %s (floor %s / %s)", num(r.startMed("cold/ours", ready), "%.0f"), num(r.startMed("warm/ours", ready), "%.0f"),
+			num(r.startMed("cold/floor", ready), "%.0f"), num(r.startMed("warm/floor", ready), "%.0f")), "", ""})
+	rows = append(rows, row{"shared mode, cold: script tag to EVT_CONNECTED (ms; a tab asked to share waits for Go)", "", "",
+		num(r.startMed("cold/shared", connected), "%.1f"), "", ""})
 
 	for _, f := range []struct {
 		name, file string
-	}{{"wasm", "kiss-websocket.wasm"}, {"loader", "kiss-websocket.js"}, {"wasm_exec.js", "wasm_exec.js"}} {
+	}{{"wasm", "kiss-websocket.wasm"}, {"loader, first file", "kiss-websocket.js"}, {"loader, Go's executor", "kiss-websocket-go.js"},
+		{"loader, shared mode", "kiss-websocket-shared.js"}, {"wasm_exec.js", "wasm_exec.js"}} {
 		s := r.Sizes[f.file]
 		line := row{metric: f.name + " size: raw / gzip / brotli (KB)", ours: fmt.Sprintf("%.1f / %.1f / %.1f", float64(s.Raw)/kB, float64(s.Gzip)/kB, float64(s.Brotli)/kB)}
 		if f.name == "wasm" {
@@ -364,7 +426,7 @@ func (r *results) rows(o options) []row {
 			rows = append(rows, row{fmt.Sprintf("wasm brotli over the safejs floor (%.1f KB) (KB)", float64(floor.Brotli)/kB), "", "",
 				fmt.Sprintf("%.1f", over/kB), fmt.Sprintf("<= %.0f KB", targetOverFloorBrotli/kB), verdict(floor.Brotli > 0 && over <= targetOverFloorBrotli)})
 		}
-		if f.name == "loader" {
+		if f.file == "kiss-websocket.js" {
 			rw := r.Sizes["reconnecting-websocket"]
 			line.rws = fmt.Sprintf("%.1f / %.1f / %.1f", float64(rw.Raw)/kB, float64(rw.Gzip)/kB, float64(rw.Brotli)/kB)
 		}
@@ -547,7 +609,7 @@ func (r *results) phaseTable() string {
 		func(s start) float64 { return s.Main }, func(s start) float64 { return s.Ready },
 		func(s start) float64 { return s.Open }, func(s start) float64 { return s.Connected },
 	}
-	for _, key := range []string{"cold/ours", "cold/floor", "cold/raw", "warm/ours", "warm/floor", "net/ours", "net/raw"} {
+	for _, key := range []string{"cold/ours", "cold/shared", "cold/floor", "cold/raw", "warm/ours", "warm/floor", "warm/raw", "net/ours", "net/raw"} {
 		n := r.startCount(key)
 		if n == 0 {
 			continue

@@ -264,11 +264,13 @@
 
     // start: one page start, in ms after the loader's script tag went in
     // (t0). variant "ours" is the loader and our wasm, which init()s at
-    // once as a KissJS app does; "floor" the same loader in front of the
-    // safejs floor program (no init); "raw" a new WebSocket at t0. Each
-    // phase is timed from outside the loader: WebAssembly.compile* and
-    // instantiate are wrapped, the boot object's getter marks Go's main
-    // reading it, and the resource timing gives the transfer.
+    // once as a KissJS app does; "shared" the same in shared mode (which
+    // waits for Go); "floor" the same loader in front of the safejs floor
+    // program (no init); "raw" a new WebSocket at t0. Each phase is timed
+    // from outside the loader: WebAssembly.compile* and instantiate are
+    // wrapped, the boot object's getter marks Go's main reading it, and the
+    // resource timing gives the transfer and the bytes of ours that came
+    // before EVT_CONNECTED.
     start: async function (variant) {
       var t0 = performance.now(), at = {};
       function mark(name) { if (!at[name]) at[name] = performance.now() - t0; }
@@ -300,8 +302,9 @@
         get: function () { mark("main"); return boot; },
         set: function (v) { boot = v; }
       });
+      var connectedAt = 0;
       var connected = new Promise(function (resolve) {
-        kiss.pubsub.subscribe("EVT_CONNECTED", function () { mark("connected"); resolve(); });
+        kiss.pubsub.subscribe("EVT_CONNECTED", function () { connectedAt = performance.now(); mark("connected"); resolve(); });
       });
       var el = document.createElement("script");
       el.src = "/kiss-websocket.js";
@@ -313,13 +316,20 @@
       document.head.appendChild(el);
       await loaded;
       mark("loader");
-      if (variant === "ours") {
-        kiss.websocket.init({ socketUrl: wsBase + "start", heartbeat: { enabled: false } });
-        kiss.websocket.connection.addEventListener("open", function () { mark("open"); });
+      var connects = variant === "ours" || variant === "shared";
+      if (connects) {
+        kiss.websocket.init({ socketUrl: wsBase + "start", heartbeat: { enabled: false }, shared: variant === "shared" || undefined });
+        mark("init");
+        // shared mode makes its socket once Go is there: connection is {} until then
+        if (variant === "ours") kiss.websocket.connection.addEventListener("open", function () { mark("open"); });
       }
       await kiss.websocket.ready;
       mark("ready");
-      if (variant === "ours") await connected;
+      if (connects) await connected;
+      var ours = /\/(kiss-websocket[^/]*\.(js|wasm)|wasm_exec\.js|floor-safejs\.wasm)(\?|$)/;
+      at.early = performance.getEntriesByType("resource").filter(function (e) {
+        return ours.test(e.name) && connectedAt && e.responseEnd <= connectedAt;
+      }).reduce(function (n, e) { return n + e.encodedBodySize; }, 0);
       var wasm = performance.getEntriesByType("resource").filter(function (e) { return /\.wasm$/.test(e.name); })[0] || {};
       at.fetchStart = (wasm.startTime || t0) - t0;
       at.fetchEnd = (wasm.responseEnd || t0) - t0;
