@@ -191,7 +191,7 @@ export interface KissWebsocket {
    * which has the WebSocket members pages use but is not a WebSocket.
    */
   readonly connection: WebSocket;
-  /** Resolves true (opened), false (the attempt failed) or undefined (nothing to do: a socket connecting, open or closing, or a close being handled, e.g. init() from onclose); rejects only for invalid config. */
+  /** Resolves true (opened), false (the attempt failed) or undefined (nothing to do: a socket connecting, open or closing, or a close being handled, e.g. init() from onclose); rejects for invalid config, and with ready's error when the wasm cannot load before the socket opened. */
   init(config?: KissWebsocketConfig): Promise<boolean | undefined>;
   /** Sends JSON.stringify(data); queued while not open. Throws before init(), a TypeError for values JSON cannot carry (undefined, a function, a BigInt, a cycle), a RangeError past outbox.maxBytes, an Error when the outbox is full, and the load error (ready's) once the wasm failed to load. */
   send(data: unknown): void;
