@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kissjs/kiss-websocket/bench/wasmsize"
 )
 
 // report is what bench.report() returns for one variant, summed over
@@ -135,7 +137,7 @@ const (
 	targetAppLoadRatio    = 1.03
 	targetAppConnectedMS  = 15.0
 	targetEarlyBytes      = 8 * kB
-	targetOverFloorBrotli = 95 * kB
+	targetOverFloorBrotli = wasmsize.OverFloorTarget
 	targetGoMem           = 4 * mB
 	flatSlack             = 64 << 10 // one wasm page
 )
