@@ -335,8 +335,11 @@ func TestSharedLeaderCrashHandsOver(t *testing.T) {
 	if gone.IsZero() {
 		t.Fatal("the crashed leader's socket has not ended at the server")
 	}
+	// How fast is make bench's and the closing notes' matter (0.8 s on a
+	// quiet machine); a test on a loaded machine only checks it stays under
+	// the 5 s a follower waits before it steals the lead from a silent one.
 	d := nthEpoch(t, other, "EVT_RECONNECTED", n).Sub(gone)
-	if bound := time.Second + 500*time.Millisecond; d > bound {
+	if bound := 5 * time.Second; d > bound {
 		t.Errorf("open again %v after the crashed leader's socket ended, want within %v", d, bound)
 	}
 	t.Logf("open again %v after the crashed leader's socket ended", d.Round(time.Millisecond))
