@@ -307,7 +307,7 @@ func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
 // A leading tab that crashes leaves no bye: once the browser has seen the
 // renderer go (which after Page.crash takes Chromium about 5 s: the old
 // socket and the lock go at the same moment), it releases the lock, and the
-// next tab leads within the bound of the other handovers, counted from the
+// next tab leads before a follower's 5 s steal would have, counted from the
 // server's end of the old socket (its followers wait 0.5 s for acks first).
 func TestSharedLeaderCrashHandsOver(t *testing.T) {
 	e := newEnv(t)
