@@ -77,6 +77,7 @@ DIST_TYPES := kiss-websocket.d.ts kiss-websocket-global.d.ts
 DIST ?= dist/kiss-websocket-$(VERSION)
 dist: build
 	@test -n "$(VERSION)" || { echo "no VERSION in $(WEB)/kiss-websocket.js"; exit 1; }
+	@command -v brotli >/dev/null || { echo "make dist needs brotli for the .br files (Debian: apt-get install brotli)"; exit 1; }
 	rm -rf $(DIST).new && mkdir -p $(DIST).new
 	for f in $(DIST_FILES); do cp $(WEB)/$$f $(WEB)/$$f.br $(WEB)/$$f.gz $(DIST).new/; done
 	cp $(addprefix $(WEB)/,$(DIST_TYPES)) $(DIST).new/
