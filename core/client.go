@@ -34,6 +34,14 @@ type Options struct {
 	Session func() string
 	// Rand returns a uniform number in [0,1) for the jitter; tests fix it.
 	Rand func() float64
+	// AfterFunc, if set, starts the client's timers (the reconnection
+	// delay, the connect timeout, the token check's bound, the heartbeat)
+	// instead of time.AfterFunc: f runs once, d from now, unless stop is
+	// called first; reset starts it again. It may be called with the
+	// client's lock held and from any goroutine, and f must not run before
+	// it returns. A simulation of tabs gives one that runs a tab's timers
+	// only while its page runs, as a browser does.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool, reset func(time.Duration) bool)
 }
 
 // Client is the one state machine behind kiss.websocket: at most one socket
@@ -250,6 +258,39 @@ func (c *Client) Probe() {
 	}
 }
 
+// Reclaim takes back frames that a connection of session accepted and
+// never sent, when the client learns it only after it dropped that
+// connection: in shared mode, a stand-in the client gave up on may hear
+// later that its leader never wrote them. They go back at the front of the
+// outbox, in order, to go out first on the next socket (the group opens no
+// connection before it knows); in another session than the outbox's they
+// are discarded and counted, as any.
+func (c *Client) Reclaim(session string, frames [][]byte) {
+	c.mu.Lock()
+	if session != c.session {
+		c.discardLocked(len(frames))
+	} else {
+		for i := len(frames) - 1; i >= 0; i-- {
+			c.outbox.Requeue(frames[i])
+		}
+	}
+	c.unlockAndLog()
+}
+
+// Hurry starts the next attempt now when the client waits between
+// attempts (unless offline or suspended); otherwise it does nothing. In
+// shared mode the tab that takes the lead calls it: every tab waits on its
+// socket, so its own reconnection delay should not hold them all.
+func (c *Client) Hurry() {
+	c.mu.Lock()
+	if c.state != StateReconnecting || c.offline || c.suspended || c.timer == nil {
+		c.mu.Unlock()
+		return
+	}
+	c.reconnectLocked(0)
+	c.flushEvents()
+}
+
 // Offline tells the client the device has no network (the browser's offline
 // event). A reconnection due meanwhile waits for the next Reconnect (online)
 // instead of failing at once and using up reconnection.maxAttempts.
@@ -445,6 +486,15 @@ func (c *Client) close(call bool) error {
 	return nil
 }
 
+// afterFunc starts one of the client's timers (Options.AfterFunc).
+func (c *Client) afterFunc(d time.Duration, f func()) *timer {
+	if c.opts.AfterFunc == nil {
+		return afterFunc(d, f)
+	}
+	stop, reset := c.opts.AfterFunc(d, f)
+	return &timer{Stop: stop, Reset: reset}
+}
+
 // handlingLocked runs decide, which settles what a close means and queues
 // its events, and marks them as one close's handling: Start is ignored
 // until the last of them has been delivered.
@@ -625,7 +675,7 @@ func (c *Client) dial(ctx *stopper, h *connHandler, timeout time.Duration, prev,
 	}
 	if timeout > 0 {
 		defer ctx.cancel() // the handshake's bound ends with it, as before
-		defer ctx.after(timeout, errConnectTimeout)()
+		defer ctx.after(c.afterFunc, timeout, errConnectTimeout)()
 	}
 	conn, session, err := connect(ctx)
 	c.mu.Lock()
@@ -637,6 +687,12 @@ func (c *Client) dial(ctx *stopper, h *connHandler, timeout time.Duration, prev,
 		return
 	}
 	c.opening = nil // settled: nothing left to abort at the next attempt
+	if err == ErrHandover {
+		c.sockEnded = true
+		c.endedLocked(h, &CloseError{Code: CodeHandover, Reason: "HANDOVER", WasClean: true}, actionHandover)
+		c.flushEvents()
+		return
+	}
 	if err != nil {
 		c.sockEnded = true
 		c.closedLocked(h, asCloseError(ctx, err))
@@ -682,7 +738,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 		}
 		c.cnt.out(len(msg))
 	}
-	h.opened = true
+	h.opened, h.conn = true, conn
 	c.resolveLocked(ResultOpened)
 	kind := EventConnected
 	if c.reconnecting {
@@ -694,7 +750,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	}
 	if c.live && c.cfg.Heartbeat.Enabled {
 		gen := c.gen
-		c.beat = startHeartbeat(c.cfg.Heartbeat, func() { c.ping(gen) }, func(probe bool) { c.dead(gen, probe) })
+		c.beat = startHeartbeatOn(c.afterFunc, c.cfg.Heartbeat, func() { c.ping(gen) }, func(probe bool) { c.dead(gen, probe) })
 	}
 	c.flushEvents()
 	conn.Serve(h)
@@ -744,16 +800,22 @@ func (c *Client) dead(gen uint64, probe bool) {
 // explicit "unusable" answer stops. Until its events are delivered, the
 // close is being handled (Start is ignored).
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
-	c.handlingLocked(func() { c.decideLocked(h, ce) })
+	c.endedLocked(h, ce, decide(ce.Code, ce.Reason))
 }
 
-func (c *Client) decideLocked(h *connHandler, ce *CloseError) {
+// endedLocked acts on the end of h's socket: ce is how it ended and act
+// what that means (decide's answer, or actionHandover for a typed handover).
+func (c *Client) endedLocked(h *connHandler, ce *CloseError, act action) {
+	c.handlingLocked(func() { c.decideLocked(h, ce, act) })
+}
+
+func (c *Client) decideLocked(h *connHandler, ce *CloseError, act action) {
 	if c.state == StateClosing && !h.opened && ce.Code == CodeAbnormal {
 		// close() came while it connected: a browser reports 1006 for a
 		// socket closed before its handshake, but what ended it is close().
 		ce = &CloseError{Code: CodeDefinitiveClose, Reason: "DEFINITIVE_CLOSE"}
 	}
-	if !h.opened && c.state != StateClosing && decide(ce.Code, ce.Reason) == actionHandover {
+	if !h.opened && c.state != StateClosing && act == actionHandover {
 		c.handoverLocked(h, ce) // the same attempt, in the tab that leads now: nothing to report
 		return
 	}
@@ -765,7 +827,7 @@ func (c *Client) decideLocked(h *connHandler, ce *CloseError) {
 		c.endLocked(ce, EventConnectionClosed)
 		return
 	}
-	switch decide(ce.Code, ce.Reason) {
+	switch act {
 	case actionLost:
 		c.endLocked(ce, EventConnectionLost)
 	case actionClosed:
@@ -777,7 +839,8 @@ func (c *Client) decideLocked(h *connHandler, ce *CloseError) {
 		c.handoverLocked(h, ce)
 	case actionCheckToken:
 		// h.url is empty when Options.URL failed: nothing reached the network.
-		if c.opts.CheckToken == nil || c.tokenChecked || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
+		// A relayed close is another tab's socket's: that tab checks.
+		if c.opts.CheckToken == nil || c.tokenChecked || ce.Relayed || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
 			c.retryLocked(h, ce)
 			return
 		}
@@ -806,7 +869,7 @@ func (c *Client) checkToken(ctx *stopper, gen uint64, h *connHandler, ce *CloseE
 		bound = 20 * time.Second
 	}
 	defer ctx.cancel()
-	defer ctx.after(bound, context.DeadlineExceeded)()
+	defer ctx.after(c.afterFunc, bound, context.DeadlineExceeded)()
 	c.mu.Lock()
 	url := h.url
 	c.mu.Unlock()
@@ -852,7 +915,7 @@ func (c *Client) retryLocked(h *connHandler, ce *CloseError) {
 		c.soon, c.resumed = false, false
 		gen := c.advanceLocked()
 		c.state, c.nextDelay = StateReconnecting, delay
-		c.timer = afterFunc(delay, func() { c.retry(gen, delay) })
+		c.timer = c.afterFunc(delay, func() { c.retry(gen, delay) })
 	}
 }
 
@@ -874,7 +937,7 @@ func (c *Client) handoverLocked(h *connHandler, ce *CloseError) {
 	c.events = append(c.events, Event{Kind: EventDisconnected, Close: ce})
 	gen := c.advanceLocked()
 	c.state, c.nextDelay = StateReconnecting, 0
-	c.timer = afterFunc(0, func() { c.retry(gen, 0) })
+	c.timer = c.afterFunc(0, func() { c.retry(gen, 0) })
 }
 
 func (c *Client) retry(gen uint64, delay time.Duration) {
@@ -964,23 +1027,67 @@ func (h *connHandler) HandleClose(ce *CloseError) {
 	c := h.c
 	c.mu.Lock()
 	if h.gen != c.gen {
-		c.mu.Unlock()
+		if ce.Relayed && !ce.WasClean {
+			c.reclaimStaleLocked(h)
+		}
+		c.unlockAndLog()
 		return
 	}
 	c.sockEnded = true
 	// Only a socket that really ended gives its unsent frames back: one the
 	// heartbeat gave up on may still flush them (then they would arrive twice).
-	// They belong to this socket's session: in another, they are discarded.
-	if r, ok := c.conn.(Reclaimer); ok && !ce.WasClean {
-		unsent := r.Unsent()
-		if c.session != h.session {
-			c.discardLocked(len(unsent))
-			unsent = nil
-		}
-		for i := len(unsent) - 1; i >= 0; i-- {
-			c.outbox.Requeue(unsent[i]) // at the front, in their order
-		}
+	if !ce.WasClean {
+		c.reclaimLocked(h)
 	}
 	c.closedLocked(h, ce)
 	c.flushEvents()
+}
+
+// HandleHandover is a typed handover (shared mode): what the Conn reports
+// unsent goes back to the outbox, and the client follows the socket to the
+// tab that leads now at once. It reports EVT_DISCONNECTED with 4900
+// HANDOVER, as the loader's forged close did.
+func (h *connHandler) HandleHandover() {
+	c := h.c
+	c.mu.Lock()
+	if h.gen != c.gen {
+		c.reclaimStaleLocked(h)
+		c.unlockAndLog()
+		return
+	}
+	c.sockEnded = true
+	c.reclaimLocked(h)
+	c.endedLocked(h, &CloseError{Code: CodeHandover, Reason: "HANDOVER", WasClean: true}, actionHandover)
+	c.flushEvents()
+}
+
+// reclaimStaleLocked takes back what a stand-in the client had already
+// dropped (its heartbeat gave up, a newer attempt began) reports unsent
+// when the group ends it: its leader never wrote those frames, and no
+// later socket has opened since (the group opens none before it has
+// answered for them), so the front of the outbox is still their place.
+func (c *Client) reclaimStaleLocked(h *connHandler) {
+	if h.conn != nil {
+		c.reclaimFromLocked(h, h.conn)
+	}
+}
+
+// reclaimLocked puts what h's socket reports unsent back at the front of
+// the outbox, in order. They belong to that socket's session: in another,
+// they are discarded.
+func (c *Client) reclaimLocked(h *connHandler) { c.reclaimFromLocked(h, c.conn) }
+
+func (c *Client) reclaimFromLocked(h *connHandler, conn Conn) {
+	r, ok := conn.(Reclaimer)
+	if !ok {
+		return
+	}
+	unsent := r.Unsent()
+	if c.session != h.session {
+		c.discardLocked(len(unsent))
+		unsent = nil
+	}
+	for i := len(unsent) - 1; i >= 0; i-- {
+		c.outbox.Requeue(unsent[i]) // at the front, in their order
+	}
 }

@@ -104,6 +104,11 @@ type CloseError struct {
 	Code     int
 	Reason   string
 	WasClean bool
+	// Relayed marks, in shared mode, the close of the socket another tab
+	// held, as that tab reported it: the tab that held it checks the token
+	// after a 1006, so here a 1006 is a network failure (no tab races
+	// another to spend the one refresh token).
+	Relayed bool
 }
 
 func (e *CloseError) Error() string {
@@ -119,6 +124,13 @@ var (
 	ErrSendBeforeInit  = errors.New("No connection to opened: kiss.websocket.init has not been called.")
 	ErrCloseBeforeInit = errors.New("No connection to close: kiss.websocket.init has not been called.")
 )
+
+// ErrHandover is how, in shared mode, a socket still connecting ends when
+// the shared socket moved to another tab's lead (or to this tab's): an
+// Opening's Wait (or a Dial) returns it. The server did not fail: the client
+// goes on with the same attempt, spending none and reporting nothing. An
+// open socket that moves tells its Handler's HandleHandover instead.
+var ErrHandover = errors.New("kiss.websocket: the shared socket moved to another tab")
 
 // errConnectTimeout is the cause of a dial abandoned after ConnectTimeout.
 var errConnectTimeout = errors.New("connect timeout")

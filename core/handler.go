@@ -7,6 +7,7 @@ type connHandler struct {
 	opened  bool   // guarded by c.mu
 	session string // the session the socket was opened in; guarded by c.mu
 	url     string // the attempt's address, token included (never logged); guarded by c.mu
+	conn    Conn   // the socket, once open; guarded by c.mu
 }
 
 // HandlePong is the text frame "pong" answering our ping: it is swallowed

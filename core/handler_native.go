@@ -15,6 +15,11 @@ type Handler interface {
 	HandlePong()
 	// HandleClose is called once, last.
 	HandleClose(err *CloseError)
+	// HandleHandover is called once, last, instead of HandleClose, when in
+	// shared mode the socket moved to another tab's lead (or to this tab's):
+	// the client reconnects at once, spending no attempt, and takes back
+	// what the Conn (a Reclaimer) reports unsent.
+	HandleHandover()
 }
 
 // HandleFrame counts and classifies one frame: a pong answers the heartbeat,

@@ -22,6 +22,7 @@ type heartbeat struct {
 	cfg      Heartbeat
 	ping     func()
 	dead     func(probe bool)
+	after    func(time.Duration, func()) *timer
 	tick     *timer
 	timeout  *timer
 	armed    int // identifies the pending timeout, so a stale one does nothing
@@ -48,10 +49,15 @@ func monotonic() time.Duration { return time.Since(clockBase) }
 // the timeout, with probe set when it was a probe's. Both run on timer
 // goroutines without the heartbeat's lock held.
 func startHeartbeat(cfg Heartbeat, ping func(), dead func(probe bool)) *heartbeat {
-	p := &heartbeat{cfg: cfg, ping: ping, dead: dead}
+	return startHeartbeatOn(afterFunc, cfg, ping, dead)
+}
+
+// startHeartbeatOn is startHeartbeat on the client's timers.
+func startHeartbeatOn(after func(time.Duration, func()) *timer, cfg Heartbeat, ping func(), dead func(probe bool)) *heartbeat {
+	p := &heartbeat{cfg: cfg, ping: ping, dead: dead, after: after}
 	p.mu.Lock()
 	p.due = monotonic() + cfg.Delay
-	p.tick = afterFunc(cfg.Delay, p.onTick)
+	p.tick = after(cfg.Delay, p.onTick)
 	p.mu.Unlock()
 	return p
 }
@@ -102,7 +108,7 @@ func (p *heartbeat) pingLocked(now time.Duration, probe bool) {
 	p.armed++
 	id := p.armed
 	p.deadline, p.probed = now+wait, probe
-	p.timeout = afterFunc(wait, func() { p.onTimeout(id) })
+	p.timeout = p.after(wait, func() { p.onTimeout(id) })
 }
 
 func (p *heartbeat) onTimeout(id int) {

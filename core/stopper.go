@@ -37,10 +37,10 @@ func (s *stopper) stop(cause error) {
 // cancel is stop without a cause, the shape of a context.CancelFunc.
 func (s *stopper) cancel() { s.stop(nil) }
 
-// after stops it with cause once d has passed; the returned func stops that
-// timer.
-func (s *stopper) after(d time.Duration, cause error) (stopTimer func() bool) {
-	return afterFunc(d, func() { s.stop(cause) }).Stop
+// after stops it with cause once d has passed (on the timers of start);
+// the returned func stops that timer.
+func (s *stopper) after(start func(time.Duration, func()) *timer, d time.Duration, cause error) (stopTimer func() bool) {
+	return start(d, func() { s.stop(cause) }).Stop
 }
 
 func (s *stopper) Done() <-chan struct{} { return s.done }
