@@ -10,7 +10,7 @@ WASM := $(WEB)/kiss-websocket.wasm
 LOADER := kiss-websocket.js kiss-websocket-go.js kiss-websocket-shared.js
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint typecheck check-importer deps clean bench chaos size dist dist-check FORCE
+.PHONY: all build serve test test-native test-sim test-browser lint typecheck check-importer deps clean bench chaos size dist dist-check FORCE
 
 all: build
 
@@ -43,9 +43,10 @@ $(BIN)/kiss-websocket: FORCE
 serve: build $(BIN)/kiss-websocket
 	./$(BIN)/kiss-websocket -addr 127.0.0.1:8080 -web $(WEB)
 
-## test: every test, native and in Chromium, the TypeScript declarations,
-## what an importer of core gets, and the dist folder
-test: lint typecheck check-importer test-native test-browser dist-check
+## test: every test, native (with shared mode's simulation) and in Chromium,
+## the TypeScript declarations, what an importer of core gets, and the dist
+## folder
+test: lint typecheck check-importer test-native test-sim test-browser dist-check
 
 # The demo page, life-cycle and nginx recipe tests drive Chromium against the
 # built wasm: they run with the browser tests, not here.
@@ -56,6 +57,15 @@ test-native:
 ## gets coder/websocket and nothing of our test tools, and runs core's Example
 check-importer:
 	./scripts/check-importer.sh
+
+## test-sim: shared mode's deterministic simulation (core/groupsim_test.go),
+## GROUPSIM_N schedules from seed GROUPSIM_SEED, without the race detector
+## (test-native runs a short one with it); a failure prints its replay.
+GROUPSIM_N ?= 10000
+GROUPSIM_SEED ?= 1
+test-sim:
+	$(NATIVE) $(GO) test -count=1 -v -run '^TestGroupSim$$' -timeout 30m ./core/ \
+		-groupsim.n=$(GROUPSIM_N) -groupsim.seed=$(GROUPSIM_SEED)
 
 test-browser: deps build $(BIN)/kiss-websocket
 	./scripts/test-browser.sh
@@ -119,14 +129,17 @@ typecheck: node_modules/.installed
 	./node_modules/.bin/tsc -p web/types-test/tsconfig.kissjs.json
 
 ## chaos: long seeded fault runs, natively (CHAOS_STEPS faults), in
-## Chromium (CHAOS_BROWSER_STEPS faults) and in shared mode across tabs
-## (CHAOS_SHARED_STEPS tab and server faults); each prints its table.
+## Chromium (CHAOS_BROWSER_STEPS faults), in shared mode across tabs
+## (CHAOS_SHARED_STEPS tab and server faults), and shared mode's simulation
+## (CHAOS_GROUPSIM_N schedules from CHAOS_SEED on); each prints its table.
 ## Replay a failure with the seed it printed: make chaos CHAOS_SEED=...
 CHAOS_STEPS ?= 400
 CHAOS_BROWSER_STEPS ?= 220
 CHAOS_SHARED_STEPS ?= 120
+CHAOS_GROUPSIM_N ?= 100000
 CHAOS_SEED ?= $(shell date +%s)
 chaos: deps build $(BIN)/kiss-websocket
+	$(MAKE) -s test-sim GROUPSIM_N=$(CHAOS_GROUPSIM_N) GROUPSIM_SEED=$(CHAOS_SEED)
 	$(NATIVE) $(GO) test -race -count=1 -run '^TestChaos$$' -v -timeout 20m ./core/ \
 		-chaos.steps=$(CHAOS_STEPS) -chaos.seed=$(CHAOS_SEED)
 	KISS_CHAOS_STEPS=$(CHAOS_BROWSER_STEPS) KISS_CHAOS_SEED=$(CHAOS_SEED) ./scripts/test-browser.sh -run '^TestChaos$$' -v
