@@ -139,6 +139,11 @@ const (
 	// Session, and its leader never wrote: back to the outbox
 	// (Client.Reclaim), before the next connection opens.
 	FxReclaim
+	// FxLost: Frames followers sent, that this tab acknowledged and its
+	// socket (handed over as the tab froze, closed or lost the lead) failed
+	// to send before they moved on: nobody can send them in their order any
+	// more. For the executor's diagnostics.
+	FxLost
 	// FxHurry: this tab leads now: its client, if waiting between
 	// attempts, tries now (Client.Hurry).
 	FxHurry
@@ -173,7 +178,7 @@ const (
 	FxStopTimer
 )
 
-var effectNames = [...]string{"", "opened", "deliver", "pong", "closed", "handover", "unsent", "reclaim", "hurry",
+var effectNames = [...]string{"", "opened", "deliver", "pong", "closed", "handover", "unsent", "reclaim", "lost", "hurry",
 	"open-socket", "write", "close-socket", "relay", "listen", "post", "lock", "abort-lock", "release",
 	"query", "start-timer", "stop-timer"}
 

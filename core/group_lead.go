@@ -171,10 +171,17 @@ func (g *Group) socketClose(conn ConnID, ce CloseError, unsent [][]byte, owners 
 		// sent what it buffered gives it back, this tab's own to the
 		// client, the followers' with the bye that follows (a yield's)
 		g.moving = 0
-		if own := g.splitUnsent(unsent, owners); len(own) > 0 {
+		yielding := g.yieldTo != ""
+		own, lost := g.splitUnsent(unsent, owners, yielding)
+		if len(own) > 0 {
 			g.emit(GroupEffect{Kind: FxReclaim, Session: g.session, Frames: own})
 		}
-		if g.yieldTo != "" {
+		if len(lost) > 0 {
+			// its followers moved on at its bye: their frames have no
+			// place in their order any more
+			g.emit(GroupEffect{Kind: FxLost, Frames: lost})
+		}
+		if yielding {
 			g.yielded()
 		}
 		return
@@ -185,7 +192,7 @@ func (g *Group) socketClose(conn ConnID, ce CloseError, unsent [][]byte, owners 
 	}
 	g.sock = nil
 	g.relay()
-	own := g.splitUnsent(unsent, owners)
+	own, _ := g.splitUnsent(unsent, owners, true)
 	if !g.leaving {
 		g.announceClose(ce)
 	}
@@ -194,16 +201,21 @@ func (g *Group) socketClose(conn ConnID, ce CloseError, unsent [][]byte, owners 
 
 // splitUnsent sorts what a socket never sent by who wrote it: this tab's
 // client's frames are returned; each follower's wait for the next close or
-// bye on this tab's channel (either tells it the rest was never written).
-func (g *Group) splitUnsent(unsent [][]byte, owners []string) (own [][]byte) {
+// bye on this tab's channel (either tells it the rest was never written),
+// unless that is no more to come (keep false): then they are returned as
+// lost.
+func (g *Group) splitUnsent(unsent [][]byte, owners []string, keep bool) (own, lost [][]byte) {
 	for i, f := range unsent {
-		if i >= len(owners) || owners[i] == "" {
+		switch {
+		case i >= len(owners) || owners[i] == "":
 			own = append(own, f)
-		} else {
+		case keep:
 			g.keepResend(owners[i], f)
+		default:
+			lost = append(lost, f)
 		}
 	}
-	return own
+	return own, lost
 }
 
 func (g *Group) keepResend(owner string, f []byte) {

@@ -156,6 +156,7 @@ func (s *simServer) read(k *simSock) {
 	// The echo carries the server's own order (KissJS's echoes the frame
 	// as is: this double numbers it, so tabs can be checked).
 	s.frames++
+	s.w.led.overlap[s.frames] = s.openCount() > 1
 	echo := append(append(f.data[:len(f.data)-1:len(f.data)-1], `,"s":`...), strconv.Itoa(s.frames)+"}"...)
 	s.send(k, echo) // the sender's echo first, as KissJS's server
 	for _, o := range s.socks {
@@ -176,6 +177,7 @@ func (s *simServer) send(k *simSock, data []byte) {
 // returns its number.
 func (s *simServer) push() int {
 	s.frames++
+	s.w.led.overlap[s.frames] = s.openCount() > 1
 	data := []byte(`{"channel":"p","s":` + strconv.Itoa(s.frames) + `}`)
 	for _, k := range s.socks {
 		if k.session == s.session() {

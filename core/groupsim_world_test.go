@@ -59,6 +59,7 @@ func newWorld(seed uint64, trace bool) *simWorld {
 	}
 	w.bc.w, w.locks.w, w.srv.w, w.led.w = w, w, w, w
 	w.led.exempt = map[int]uint8{}
+	w.led.overlap = map[int]bool{}
 	w.bc.subs = map[string][]bcSub{}
 	w.bc.links = map[bcLink]time.Duration{}
 	w.locks.locks = map[string]*simLock{}
