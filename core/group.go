@@ -52,6 +52,7 @@ type Group struct {
 	qLead   uint64 // the query that learns client
 	qJoin   uint64 // the query of an unanswered join
 	qStale  uint64 // the query that confirms the lead before stale batches
+	qBye    uint64 // the query that asks whether a silent leader still leads
 	timers  [timerCount]uint64
 	leader  string // the tab that leads, as far as this one knows
 	lHidden bool   // whether that leader's page is hidden

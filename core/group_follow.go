@@ -20,9 +20,12 @@ type standIn struct {
 	leader  string // the leader it is bound to, "" before a hello
 	data    string // that leader's channel
 	gen     uint64 // the socket generation it opened on
+	lock    string // its leader's hold, as the lock manager names it
+	unsent  int    // the last pending frames, held back from a replaced leader
 	served  bool   // the client's open sequence is done: deliver frames
 	bye     bool   // its leader's bye came
 	moving  bool   // its leader was replaced: it waits for that one's bye
+	check   bool   // ... as another tab claimed the lead: is that claim stale?
 	waiting bool   // open, but waits for the orphan to settle first
 	info    SocketInfo
 	early   [][]byte
@@ -131,7 +134,7 @@ func (g *Group) openStandIn(info SocketInfo) {
 		s.waiting, s.info = true, info
 		return
 	}
-	s.state, s.gen, s.waiting = siOpen, info.Gen, false
+	s.state, s.gen, s.waiting, s.lock = siOpen, info.Gen, false, info.Lock
 	g.emit(GroupEffect{Kind: FxOpened, Conn: s.conn, Info: info})
 }
 
@@ -171,12 +174,29 @@ func (g *Group) send(conn ConnID, frames [][]byte) {
 		// To a leader another tab replaced, nothing more: these go, with
 		// the rest, to the next one (a batch it wrote late would arrive
 		// twice).
-		if !s.moving {
+		if s.moving {
+			s.unsent += n
+		} else {
 			g.post(g.leaderInbox(s.leader), GroupMsg{T: MsgSend, Gen: s.gen, At: g.now, Seq: first, Frames: frames[:n]})
 		}
 		frames = frames[n:]
 	}
 	g.expect()
+}
+
+// sendHeld posts what s held back while its leader seemed replaced.
+func (g *Group) sendHeld(s *standIn) {
+	held := s.pending[len(s.pending)-s.unsent:]
+	s.unsent = 0
+	for len(held) > 0 {
+		n := min(len(held), g.tm.BatchFrames)
+		frames := make([][]byte, n)
+		for i := range frames {
+			frames[i] = held[i].data
+		}
+		g.post(g.leaderInbox(s.leader), GroupMsg{T: MsgSend, Gen: s.gen, At: g.now, Seq: held[0].seq, Frames: frames})
+		held = held[n:]
+	}
 }
 
 // expect watches for the leader's answer: none within StealAfter means it
@@ -237,6 +257,8 @@ func (g *Group) onLeader(channel string, m *GroupMsg) {
 			// a newer socket: the close of the one it opened on crossed
 			// the hello it opened with
 			g.closeStandIn(CloseError{Code: CodeAbnormal, Relayed: true}, false, true, nil)
+		case m.Info.Lock != "":
+			s.lock = m.Info.Lock // the leader learnt its hold's id
 		}
 	case MsgClose, MsgBye:
 		if m.T == MsgClose && m.To != "" && m.To != g.tab {
@@ -329,39 +351,81 @@ func resendFor(m *GroupMsg, tab string) [][]byte {
 // newLeader) once that leader's bye has come (behind its acks: what it
 // wrote is then confirmed and not resent), or after ByeWait for one that
 // crashed. When this tab leads (self), an unbound stand-in moves at once.
+// A claim of newLeader to the lead is checked with the lock manager first
+// (unless this tab is the one that leads).
 func (g *Group) moveWhenDone(newLeader string, self bool) {
 	if s := g.si; s != nil {
 		switch {
 		case s.leader == "" && self, s.leader != "" && s.bye:
 			g.closeStandIn(CloseError{}, true, s.bye, nil)
 		case s.leader != "" && s.leader != newLeader:
-			s.moving = true
+			g.markMoving(s, !self)
 		}
 	}
 	if o := g.orphan; o != nil && o.leader != "" && o.leader != newLeader {
-		o.moving = true
-	}
-	if (g.si != nil && g.si.moving || g.orphan != nil && g.orphan.moving) && g.timers[TimerBye] == 0 {
-		g.startTimer(TimerBye, g.tm.ByeWait)
+		g.markMoving(o, !self)
 	}
 }
 
-// moveFrom waits ByeWait at most for the bye of tab, which said on the
-// group's channel that it stops leading, for what is bound to it.
+// moveFrom waits ByeWait at most for the bye of tab, for what is bound to
+// it: tab said on the group's channel that it stops leading, or it leads
+// again (its earlier lead's bye may have gone before this tab listened).
 func (g *Group) moveFrom(tab string) {
 	for _, s := range [2]*standIn{g.si, g.orphan} {
 		if s != nil && s.leader == tab {
-			s.moving = true
-			if g.timers[TimerBye] == 0 {
-				g.startTimer(TimerBye, g.tm.ByeWait)
-			}
+			g.markMoving(s, false)
 		}
+	}
+}
+
+// markMoving starts the wait for s's leader's bye. With check, what
+// started it was another tab's claim to the lead, which may be stale.
+func (g *Group) markMoving(s *standIn, check bool) {
+	if !s.moving {
+		s.moving, s.check = true, check
+	} else {
+		s.check = s.check && check
+	}
+	if g.timers[TimerBye] == 0 {
+		g.startTimer(TimerBye, g.tm.ByeWait)
 	}
 }
 
 // byeMissed: no bye came from the replaced leader: it crashed, or is stuck
 // (then it writes nothing that old before the lock manager says it leads).
+//
+// A leader that still holds the lock was not replaced (the claim to the
+// lead was stale: a tab that ran again after being frozen announced a
+// grant already stolen from it), and a stuck one may still write what it
+// was sent: so the lock manager is asked first, when the leader's hold is
+// known.
 func (g *Group) byeMissed() {
+	for _, s := range [2]*standIn{g.si, g.orphan} {
+		if s != nil && s.moving && s.check && s.lock != "" {
+			if g.qBye == 0 {
+				g.qBye = g.nextID()
+				g.emit(GroupEffect{Kind: FxQuery, Name: g.name, Req: g.qBye})
+			}
+			return
+		}
+	}
+	g.moveNow()
+}
+
+// byeChecked: holder holds the lock. What is bound to it stays.
+func (g *Group) byeChecked(holder string) {
+	for _, s := range [2]*standIn{g.si, g.orphan} {
+		if s != nil && s.moving && s.check && holder != "" && s.lock == holder {
+			s.moving = false
+			if s.unsent > 0 {
+				g.sendHeld(s)
+			}
+		}
+	}
+	g.moveNow()
+}
+
+func (g *Group) moveNow() {
 	if o := g.orphan; o != nil && o.moving {
 		g.settleOrphan(false, false, nil)
 	}

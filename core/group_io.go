@@ -13,6 +13,10 @@ type ConnID uint64
 type SocketInfo struct {
 	Protocol, Extensions string
 	Gen                  uint64
+	// Lock is the lock manager's client id of the leader's hold ("" until
+	// the leader knows it): a follower that suspects its leader is gone
+	// asks the lock manager whether it still holds the lock.
+	Lock string
 }
 
 // GroupEventKind says what happened to a tab in shared mode.

@@ -63,7 +63,7 @@ func (g *Group) leave() {
 	for t := TimerJoin; t < timerCount; t++ {
 		g.stopTimer(t)
 	}
-	g.steal, g.qLead, g.qJoin, g.qStale = 0, 0, 0, 0
+	g.steal, g.qLead, g.qJoin, g.qStale, g.qBye = 0, 0, 0, 0, 0
 	g.role, g.key, g.leader = roleNone, "", ""
 	g.emit(GroupEffect{Kind: FxListen, Name: g.name, On: false})
 }

@@ -26,13 +26,12 @@ func (g *Group) lead() {
 // leadHeard: another tab (or this one) says it leads.
 func (g *Group) leadHeard(tab string, hidden bool) {
 	g.leader, g.lHidden = tab, hidden
-	s, o := g.si, g.orphan
-	if s != nil && s.leader != "" || o != nil && o.leader != "" {
-		// Bound to another tab, or to an earlier lead of this one (a lead
-		// from a tab always comes before its hellos): its bye may have
-		// gone before this tab listened, so wait ByeWait at most.
-		g.moveWhenDone("", false)
-	}
+	// What is bound to another tab moves, unless the lock manager says
+	// that one still leads (then this claim was stale); what is bound to
+	// tab itself is bound to an earlier lead of it (a lead from a tab
+	// always comes before its hellos) and moves too.
+	g.moveWhenDone(tab, false)
+	g.moveFrom(tab)
 	if s := g.si; s != nil && s.leader == "" && s.state == siConnecting {
 		g.sendJoin() // its join may have come before anyone led
 	}
@@ -70,10 +69,10 @@ func (g *Group) removeFollower(tab string) {
 // token, and each tab has the same address).
 func (g *Group) info() SocketInfo {
 	if g.sock == nil {
-		return SocketInfo{Gen: g.gen}
+		return SocketInfo{Gen: g.gen, Lock: g.client}
 	}
 	i := g.sock.info
-	i.Gen = g.gen
+	i.Gen, i.Lock = g.gen, g.client
 	return i
 }
 
@@ -321,7 +320,7 @@ func (g *Group) lostLead() {
 		g.bye("")
 	}
 	g.closeLeaderChannels()
-	g.request(false)
+	g.stayQueued()
 }
 
 // bye tells the followers this tab stops leading (next: whom it hands the

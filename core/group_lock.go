@@ -65,7 +65,13 @@ func (g *Group) lockState(req uint64, holder string) {
 		g.qLead = 0
 		if g.role == roleLeader {
 			g.client = holder
+			if s := g.sock; s != nil && s.live { // tell those on the socket
+				g.post(g.data, GroupMsg{T: MsgOpen, Info: g.info()})
+			}
 		}
+	case g.qBye:
+		g.qBye = 0
+		g.byeChecked(holder)
 	case g.qJoin:
 		g.qJoin = 0
 		g.joinAnswered(holder)

@@ -337,3 +337,35 @@ func TestGroupNoBatchToAReplacedLeader(t *testing.T) {
 		t.Fatalf("handover gave back %q", h.Frames)
 	}
 }
+
+// A follower whose leader seems replaced (another tab claims the lead and
+// no bye came) asks the lock manager before it moves: if its leader still
+// holds the lock, the claim was stale (a tab running again after a freeze
+// announced a grant already stolen from it) and it stays, sending what it
+// held back; otherwise it moves.
+func TestGroupStaleClaimToTheLeadIsChecked(t *testing.T) {
+	t.Parallel()
+	for _, holder := range []string{"lock-of-a", "lock-of-c"} {
+		b := handTab("b")
+		b.dial(1)
+		b.msg(name, core.GroupMsg{T: core.MsgHello, From: "a", To: "b", Key: key, Open: true,
+			Info: core.SocketInfo{Gen: 1, Lock: "lock-of-a"}})
+		b.step(core.GroupEvent{Kind: core.EvServe, Conn: 1})
+		bye := find(t, b.msg(name, core.GroupMsg{T: core.MsgLead, From: "c", Key: key}), core.FxStartTimer)
+		b.step(core.GroupEvent{Kind: core.EvSend, Conn: 1, Frames: [][]byte{[]byte("held")}})
+		out := b.step(core.GroupEvent{Kind: core.EvTimer, Timer: core.TimerBye, Req: bye.Req})
+		q := find(t, out, core.FxQuery)
+		out = b.step(core.GroupEvent{Kind: core.EvLockState, Req: q.Req, Holder: holder})
+		if holder == "lock-of-a" {
+			wantFx(t, out, "post send")
+			if m := out[0].Msg; string(m.Frames[0]) != "held" || m.Seq != 1 {
+				t.Fatalf("sent %+v", m)
+			}
+		} else {
+			h := find(t, out, core.FxHandover)
+			if len(h.Frames) != 1 {
+				t.Fatalf("handover gave back %q", h.Frames)
+			}
+		}
+	}
+}
