@@ -544,17 +544,26 @@ func (r *simRun) settled() string {
 	return ""
 }
 
-// shutdown stops every client, so the bubble ends with no goroutine.
+// shutdown stops every client, so the bubble ends with no goroutine: each
+// is closed, and a connection whose end nobody will report any more (its
+// tab is gone) ends now.
 func (r *simRun) shutdown() {
 	w := r.w
 	for _, t := range w.tabs {
 		t.dead = true
 		_ = t.client.Close()
 	}
-	for range 10 {
-		w.async = true
-		w.quiesce()
+	w.async = true
+	w.quiesce()
+	for _, t := range w.tabs {
+		for _, c := range t.conns {
+			if c.state != connClosed {
+				t.connEnded(c, &core.GroupEffect{Kind: core.FxClosed, Conn: c.id, Close: core.CloseError{Code: core.CodeAbnormal}})
+			}
+		}
 	}
+	w.async = true
+	w.quiesce()
 	for _, t := range w.tabs {
 		t.client.Wait()
 	}

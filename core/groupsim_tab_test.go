@@ -121,16 +121,22 @@ func (t *simTab) queue(in tabInput) {
 	t.w.wake()
 }
 
+var (
+	_ core.Opener  = (*simTab)(nil)
+	_ core.Opening = (*simConn)(nil)
+	_ core.Conn    = (*simConn)(nil)
+)
+
 // Open is the tab's core.Opener: the group decides what the socket is.
-func (t *simTab) Open(url string) (core.Opening, error) {
+func (t *simTab) Open(url, session string) (core.Opening, error) {
 	t.nextConn++
 	c := &simConn{t: t, id: t.nextConn, opened: make(chan struct{}), failed: make(chan error, 1)}
-	t.queue(tabInput{kind: inDial, conn: c, url: url, session: t.w.srv.session()})
+	t.queue(tabInput{kind: inDial, conn: c, url: url, session: session})
 	return c, nil
 }
 
 func (t *simTab) Dial(ctx core.Context, url string) (core.Conn, error) {
-	op, err := t.Open(url)
+	op, err := t.Open(url, t.w.srv.session())
 	if err != nil {
 		return nil, err
 	}
