@@ -125,9 +125,18 @@ func (l *simLedger) written(t *simTab, from string, frames [][]byte) {
 	}
 }
 
-// lostWithCrash: a message from a crashed tab was lost; if it was a
-// leader's ack, what it wrote for that follower may be sent again.
+// lostWithCrash: a message from a crashed tab was lost. If it gave a
+// follower back frames its socket never sent (a close or a bye), those
+// are lost with it; if it was an ack, what it wrote for that follower may
+// be sent again.
 func (l *simLedger) lostWithCrash(from, to *simTab, m *core.GroupMsg) {
+	for i, o := range m.Owners {
+		if o == to.id {
+			for _, f := range m.Resend[i] {
+				l.lostWithLeader(f)
+			}
+		}
+	}
 	if m.T != core.MsgAck {
 		return
 	}
