@@ -10,7 +10,7 @@ WASM := $(WEB)/kiss-websocket.wasm
 LOADER := kiss-websocket.js kiss-websocket-go.js kiss-websocket-shared.js
 BIN := bin
 
-.PHONY: all build serve test test-native test-browser lint typecheck check-importer deps clean bench chaos size dist dist-check FORCE
+.PHONY: all build serve test test-native test-browser lint typecheck check-importer deps clean bench chaos stress size dist dist-check FORCE
 
 all: build
 
@@ -132,6 +132,15 @@ chaos: deps build $(BIN)/kiss-websocket
 	KISS_CHAOS_STEPS=$(CHAOS_BROWSER_STEPS) KISS_CHAOS_SEED=$(CHAOS_SEED) ./scripts/test-browser.sh -run '^TestChaos$$' -v
 	KISS_SHARED_CHAOS_STEPS=$(CHAOS_SHARED_STEPS) KISS_SHARED_CHAOS_SEED=$(CHAOS_SEED) \
 		$(NATIVE) $(GO) test -count=1 -run '^TestSharedChaos$$' -v -timeout 20m ./internal/lifecycletest/
+
+## stress: the native suite (test-native's packages) -race -count=STRESS_COUNT
+## -cpu 1,2,4 (about 10 minutes on 2 cores), then each timing-sensitive test
+## of scripts/stress-timing.txt STRESS_TIMING_COUNT times; prints runs and
+## failures per test and fails on any failure (details in out/stress/)
+STRESS_COUNT ?= 6
+STRESS_TIMING_COUNT ?= 200
+stress:
+	STRESS_COUNT=$(STRESS_COUNT) STRESS_TIMING_COUNT=$(STRESS_TIMING_COUNT) GO=$(GO) ./scripts/stress.sh
 
 ## deps: what the browser tests need (Chromium, wasmbrowsertest)
 deps: $(BIN)/wasmbrowsertest
