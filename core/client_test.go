@@ -338,8 +338,13 @@ func TestClose1001IsServerGoneThenReconnects(t *testing.T) {
 func TestGoAwayWithRefusalReconnectsAfterTheRestart(t *testing.T) {
 	t.Parallel()
 	e, rec, _ := openClient(t)
-	e.srv.GoAway(150 * time.Millisecond) // a restart: refused with 503 for 150 ms
+	// A restart: upgrades refused with 503 until the test ends it, once the
+	// client has hit the refusal (a window of 150 ms could close before a
+	// loaded machine's first attempt, which then never saw a refusal).
+	e.srv.GoAway(time.Hour)
 	waitFor(t, rec, core.EventServerGone, wait)
+	eventually(t, wait, "the refused upgrade's token check", func() bool { return e.checks.Load() >= 1 })
+	e.srv.RefuseUpgrades(0, 0)
 	waitFor(t, rec, core.EventReconnected, wait)
 	keptGoingWithOneCheck(t, e, rec, "a restart")
 }
