@@ -137,7 +137,7 @@ chaos: deps build $(BIN)/kiss-websocket
 ## -cpu 1,2,4 (about 10 minutes on 2 cores), then each timing-sensitive test
 ## of scripts/stress-timing.txt STRESS_TIMING_COUNT times; prints runs and
 ## failures per test and fails on any failure (details in out/stress/)
-STRESS_COUNT ?= 6
+STRESS_COUNT ?= 4
 STRESS_TIMING_COUNT ?= 200
 stress:
 	STRESS_COUNT=$(STRESS_COUNT) STRESS_TIMING_COUNT=$(STRESS_TIMING_COUNT) GO=$(GO) ./scripts/stress.sh

@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 go() { env -u GOOS -u GOARCH "${GO:-go}" "$@"; }
 
-count=${STRESS_COUNT:-6}
+count=${STRESS_COUNT:-4}
 timing=${STRESS_TIMING_COUNT:-200}
 shards=${STRESS_SHARDS:-4}
 list=scripts/stress-timing.txt
