@@ -12,7 +12,7 @@ go() { env -u GOOS -u GOARCH "${GO:-go}" "$@"; }
 
 count=${STRESS_COUNT:-4}
 timing=${STRESS_TIMING_COUNT:-200}
-shards=${STRESS_SHARDS:-4}
+shards=${STRESS_SHARDS:-6}
 list=scripts/stress-timing.txt
 dir=out/stress
 rm -rf "$dir" && mkdir -p "$dir"
