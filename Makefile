@@ -134,9 +134,9 @@ chaos: deps build $(BIN)/kiss-websocket
 		$(NATIVE) $(GO) test -count=1 -run '^TestSharedChaos$$' -v -timeout 20m ./internal/lifecycletest/
 
 ## stress: the native suite (test-native's packages) -race -count=STRESS_COUNT
-## -cpu 1,2,4 (about 10 minutes on 2 cores), then each timing-sensitive test
-## of scripts/stress-timing.txt STRESS_TIMING_COUNT times; prints runs and
-## failures per test and fails on any failure (details in out/stress/)
+## -cpu 1,2,4, then each timing-sensitive test of scripts/stress-timing.txt
+## STRESS_TIMING_COUNT times (about 10 minutes in all on 2 cores); prints runs
+## and failures per test and fails on any failure (details in out/stress/)
 STRESS_COUNT ?= 4
 STRESS_TIMING_COUNT ?= 200
 stress:
