@@ -48,9 +48,10 @@ serve: build $(BIN)/kiss-websocket
 test: lint typecheck check-importer test-native test-browser dist-check
 
 # The demo page, life-cycle and nginx recipe tests drive Chromium against the
-# built wasm: they run with the browser tests, not here.
+# built wasm: they run with the browser tests, not here (nor in make stress).
+NATIVE_PKGS = $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest -e /internal/nginxtest)
 test-native:
-	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest -e /internal/nginxtest)
+	$(NATIVE) $(GO) test -race -cover -timeout 10m $(NATIVE_PKGS)
 
 ## check-importer: a scratch module outside the repository that imports core
 ## gets coder/websocket and nothing of our test tools, and runs core's Example
@@ -140,7 +141,7 @@ chaos: deps build $(BIN)/kiss-websocket
 STRESS_COUNT ?= 4
 STRESS_TIMING_COUNT ?= 200
 stress:
-	STRESS_COUNT=$(STRESS_COUNT) STRESS_TIMING_COUNT=$(STRESS_TIMING_COUNT) GO=$(GO) ./scripts/stress.sh
+	STRESS_PKGS="$(NATIVE_PKGS)" STRESS_COUNT=$(STRESS_COUNT) STRESS_TIMING_COUNT=$(STRESS_TIMING_COUNT) GO=$(GO) ./scripts/stress.sh
 
 ## deps: what the browser tests need (Chromium, wasmbrowsertest)
 deps: $(BIN)/wasmbrowsertest
