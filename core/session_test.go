@@ -138,9 +138,11 @@ func TestSameSessionKeepsTheOutbox(t *testing.T) {
 
 // openerDialer is an Opener over the native dialer: Open records the socket
 // being made (as the browser's new WebSocket does) and dials in the
-// background; log is shared with the event recorder's order.
+// background; log is shared with the event recorder's order. A non-nil
+// hold keeps the background dials from starting until it is closed.
 type openerDialer struct {
 	inner core.NativeDialer
+	hold  chan struct{}
 	mu    sync.Mutex
 	log   []string
 }
@@ -167,6 +169,14 @@ func (d *openerDialer) Open(url, _ string) (core.Opening, error) {
 	o := &opening{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(o.done)
+		if d.hold != nil {
+			select {
+			case <-d.hold:
+			case <-ctx.Done():
+				o.err = ctx.Err()
+				return
+			}
+		}
 		o.conn, o.err = d.inner.Dial(ctx, url)
 	}()
 	return o, nil
@@ -214,7 +224,9 @@ func TestOpenerMakesTheSocketBeforeTheAttemptIsReported(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	d := &openerDialer{inner: core.NativeDialer{HTTPClient: e.hc}}
+	// The dial is held until Start has been looked at: a fast one could
+	// otherwise report EVT_CONNECTED before the test reads the log.
+	d := &openerDialer{inner: core.NativeDialer{HTTPClient: e.hc}, hold: make(chan struct{})}
 	c := e.client(t, rec, func(o *core.Options) {
 		o.Dialer = d
 		inner := o.OnEvent
@@ -230,6 +242,7 @@ func TestOpenerMakesTheSocketBeforeTheAttemptIsReported(t *testing.T) {
 	if first != "open" {
 		t.Fatalf("after Start: %q, want the socket made already", first)
 	}
+	close(d.hold)
 	if r := result(t, res, wait); r != core.ResultOpened {
 		t.Fatalf("first attempt: %v", r)
 	}
