@@ -10,7 +10,7 @@ WASM := $(WEB)/kiss-websocket.wasm
 LOADER := kiss-websocket.js kiss-websocket-go.js kiss-websocket-shared.js
 BIN := bin
 
-.PHONY: all build serve test test-native test-sim test-browser lint typecheck check-importer deps clean bench chaos size dist dist-check FORCE
+.PHONY: all build serve test test-native test-sim test-browser lint typecheck check-importer deps clean bench chaos stress size dist dist-check FORCE
 
 all: build
 
@@ -49,9 +49,10 @@ serve: build $(BIN)/kiss-websocket
 test: lint typecheck check-importer test-native test-sim test-browser dist-check
 
 # The demo page, life-cycle and nginx recipe tests drive Chromium against the
-# built wasm: they run with the browser tests, not here.
+# built wasm: they run with the browser tests, not here (nor in make stress).
+NATIVE_PKGS = $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest -e /internal/nginxtest)
 test-native:
-	$(NATIVE) $(GO) test -race -cover -timeout 10m $$($(NATIVE) $(GO) list ./... | grep -v -e /internal/demotest -e /internal/lifecycletest -e /internal/nginxtest)
+	$(NATIVE) $(GO) test -race -cover -timeout 10m $(NATIVE_PKGS)
 
 ## check-importer: a scratch module outside the repository that imports core
 ## gets coder/websocket and nothing of our test tools, and runs core's Example
@@ -145,6 +146,15 @@ chaos: deps build $(BIN)/kiss-websocket
 	KISS_CHAOS_STEPS=$(CHAOS_BROWSER_STEPS) KISS_CHAOS_SEED=$(CHAOS_SEED) ./scripts/test-browser.sh -run '^TestChaos$$' -v
 	KISS_SHARED_CHAOS_STEPS=$(CHAOS_SHARED_STEPS) KISS_SHARED_CHAOS_SEED=$(CHAOS_SEED) \
 		$(NATIVE) $(GO) test -count=1 -run '^TestSharedChaos$$' -v -timeout 20m ./internal/lifecycletest/
+
+## stress: the native suite (test-native's packages) -race -count=STRESS_COUNT
+## -cpu 1,2,4, then each timing-sensitive test of scripts/stress-timing.txt
+## STRESS_TIMING_COUNT times (about 10 minutes in all on 2 cores); prints runs
+## and failures per test and fails on any failure (details in out/stress/)
+STRESS_COUNT ?= 4
+STRESS_TIMING_COUNT ?= 200
+stress:
+	STRESS_PKGS="$(NATIVE_PKGS)" STRESS_COUNT=$(STRESS_COUNT) STRESS_TIMING_COUNT=$(STRESS_TIMING_COUNT) GO=$(GO) ./scripts/stress.sh
 
 ## deps: what the browser tests need (Chromium, wasmbrowsertest)
 deps: $(BIN)/wasmbrowsertest

@@ -141,8 +141,13 @@ func TestOpenResolvesTrueThenConnectedThenHeartbeat(t *testing.T) {
 		cs := e.srv.Conns()
 		return len(cs) == 1 && cs[0].Pings >= 3
 	})
-	eventually(t, wait, "3 pongs at the client", func() bool { return c.Stats().FramesIn >= 3 })
-	if s := c.Stats(); s.RTT <= 0 || s.FramesOut < 3 || s.Attempts != 1 || s.Attempt != 0 {
+	// A ping counts as out once its write has returned, which may be after
+	// the server has it and its pong is in: wait for both counts.
+	eventually(t, wait, "3 pongs and 3 pings counted at the client", func() bool {
+		s := c.Stats()
+		return s.FramesIn >= 3 && s.FramesOut >= 3
+	})
+	if s := c.Stats(); s.RTT <= 0 || s.Attempts != 1 || s.Attempt != 0 {
 		t.Fatalf("stats %+v", s)
 	}
 	if got := e.srv.Received(e.user); len(got) != 0 {
@@ -338,8 +343,13 @@ func TestClose1001IsServerGoneThenReconnects(t *testing.T) {
 func TestGoAwayWithRefusalReconnectsAfterTheRestart(t *testing.T) {
 	t.Parallel()
 	e, rec, _ := openClient(t)
-	e.srv.GoAway(150 * time.Millisecond) // a restart: refused with 503 for 150 ms
+	// A restart: upgrades refused with 503 until the test ends it, once the
+	// client has hit the refusal (a window of 150 ms could close before a
+	// loaded machine's first attempt, which then never saw a refusal).
+	e.srv.GoAway(time.Hour)
 	waitFor(t, rec, core.EventServerGone, wait)
+	eventually(t, wait, "the refused upgrade's token check", func() bool { return e.checks.Load() >= 1 })
+	e.srv.RefuseUpgrades(0, 0)
 	waitFor(t, rec, core.EventReconnected, wait)
 	keptGoingWithOneCheck(t, e, rec, "a restart")
 }

@@ -514,6 +514,7 @@ type countingDialer struct {
 	core.Dialer
 	dials, live       atomic.Int32
 	maxDials, maxLive atomic.Int32
+	opened            atomic.Int32 // successful dials
 }
 
 func raise(max *atomic.Int32, n int32) {
@@ -528,6 +529,7 @@ func (d *countingDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.opened.Add(1)
 	raise(&d.maxLive, d.live.Add(1))
 	return &countedConn{Conn: c, d: d}, nil
 }
@@ -548,3 +550,50 @@ type countedHandler struct {
 }
 
 func (h countedHandler) HandleClose(ce *core.CloseError) { h.c.ended(); h.Handler.HandleClose(ce) }
+
+// lagProbe measures how late this process's timers fire: a goroutine
+// sleeps 5 ms at a time and keeps the worst overshoot. A loaded machine
+// makes the client's timers and event deliveries late by as much, so a test
+// that bounds a measured time from above adds a few of these lags to its
+// bound. On an idle machine the lag is a millisecond or two and the bound is
+// as tight as written; under load it grows with the evidence, not by guess.
+type lagProbe struct {
+	ask  chan chan time.Duration
+	stop chan struct{}
+	done chan struct{}
+}
+
+func startLagProbe(t *testing.T) *lagProbe {
+	p := &lagProbe{ask: make(chan chan time.Duration), stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		const tick = 5 * time.Millisecond
+		var worst time.Duration
+		for {
+			at := time.Now()
+			select {
+			case <-p.stop:
+				return
+			case <-time.After(tick):
+			}
+			worst = max(worst, time.Since(at)-tick)
+			select { // a take waiting since this tick began gets its lag too
+			case reply := <-p.ask:
+				reply <- worst
+				worst = 0
+			default:
+			}
+		}
+	}()
+	t.Cleanup(func() { close(p.stop); <-p.done })
+	return p
+}
+
+// take returns the worst lag since the last take (including the tick in
+// progress, so a stall that just delayed the caller is counted) and starts
+// afresh.
+func (p *lagProbe) take() time.Duration {
+	reply := make(chan time.Duration)
+	p.ask <- reply
+	return <-reply
+}

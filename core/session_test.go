@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/kissjs/kiss-websocket/core"
 )
@@ -136,9 +138,11 @@ func TestSameSessionKeepsTheOutbox(t *testing.T) {
 
 // openerDialer is an Opener over the native dialer: Open records the socket
 // being made (as the browser's new WebSocket does) and dials in the
-// background; log is shared with the event recorder's order.
+// background; log is shared with the event recorder's order. A non-nil
+// hold keeps the background dials from starting until it is closed.
 type openerDialer struct {
 	inner core.NativeDialer
+	hold  chan struct{}
 	mu    sync.Mutex
 	log   []string
 }
@@ -165,6 +169,14 @@ func (d *openerDialer) Open(url, _ string) (core.Opening, error) {
 	o := &opening{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(o.done)
+		if d.hold != nil {
+			select {
+			case <-d.hold:
+			case <-ctx.Done():
+				o.err = ctx.Err()
+				return
+			}
+		}
 		o.conn, o.err = d.inner.Dial(ctx, url)
 	}()
 	return o, nil
@@ -212,7 +224,9 @@ func TestOpenerMakesTheSocketBeforeTheAttemptIsReported(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	rec := newRecorder()
-	d := &openerDialer{inner: core.NativeDialer{HTTPClient: e.hc}}
+	// The dial is held until Start has been looked at: a fast one could
+	// otherwise report EVT_CONNECTED before the test reads the log.
+	d := &openerDialer{inner: core.NativeDialer{HTTPClient: e.hc}, hold: make(chan struct{})}
 	c := e.client(t, rec, func(o *core.Options) {
 		o.Dialer = d
 		inner := o.OnEvent
@@ -228,6 +242,7 @@ func TestOpenerMakesTheSocketBeforeTheAttemptIsReported(t *testing.T) {
 	if first != "open" {
 		t.Fatalf("after Start: %q, want the socket made already", first)
 	}
+	close(d.hold)
 	if r := result(t, res, wait); r != core.ResultOpened {
 		t.Fatalf("first attempt: %v", r)
 	}
@@ -267,28 +282,107 @@ func (d reclaimDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 	return reclaimConn{Conn: conn, unsent: d.unsent}, nil
 }
 
+// endingConn is an in-memory socket whose end the test decides: the
+// client's close frame goes unanswered until die, which ends the socket
+// abnormally (1006) with unsent still buffered, as the browser reports
+// them (bufferedAmount) when a socket dies in its closing handshake.
+type endingConn struct {
+	unsent   [][]byte
+	served   chan core.Handler // Serve's handler, once
+	asked    chan struct{}     // closed by the client's first Close
+	askOnce  sync.Once
+	askCode  atomic.Int32
+	writes   atomic.Int32
+	dialOnce atomic.Bool
+}
+
+func newEndingConn(unsent ...string) *endingConn {
+	c := &endingConn{served: make(chan core.Handler, 1), asked: make(chan struct{})}
+	for _, u := range unsent {
+		c.unsent = append(c.unsent, []byte(u))
+	}
+	return c
+}
+
+// Dial hands out the socket once; a second attempt is refused.
+func (c *endingConn) Dial(core.Context, string) (core.Conn, error) {
+	if c.dialOnce.Swap(true) {
+		return nil, &core.CloseError{Code: core.CodeAbnormal}
+	}
+	return c, nil
+}
+
+func (c *endingConn) Serve(h core.Handler)   { c.served <- h }
+func (c *endingConn) WriteText([]byte) error { c.writes.Add(1); return nil }
+func (c *endingConn) Ping() error            { return nil }
+func (c *endingConn) Abort()                 {}
+func (c *endingConn) Unsent() [][]byte       { return c.unsent }
+
+func (c *endingConn) Close(code int, _ string) error {
+	c.askOnce.Do(func() {
+		c.askCode.Store(int32(code))
+		close(c.asked)
+	})
+	return nil
+}
+
+// die ends the socket without a closing handshake.
+func (c *endingConn) die(t *testing.T) {
+	t.Helper()
+	select {
+	case h := <-c.served:
+		h.HandleClose(&core.CloseError{Code: core.CodeAbnormal})
+	case <-time.After(wait):
+		t.Fatal("the client never served the socket")
+	}
+}
+
 // A's frames still buffered when A's socket dies go back to the outbox only
 // while it is A's: after close() B queued there, so they are discarded.
 func TestUnsentFramesOfAnEndedSessionAreDiscarded(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	conn := newEndingConn(`"a-unsent"`)
 	rec := newRecorder()
-	c, switchTo := sessionClient(t, e, rec, func(o *core.Options) {
-		o.Dialer = reclaimDialer{inner: core.NativeDialer{HTTPClient: e.hc}, unsent: [][]byte{[]byte(`"a-unsent"`)}}
-	})
-	e.srv.Stall(true) // our close frame goes unanswered: the end is abnormal
-	t.Cleanup(func() { e.srv.Stall(false) })
+	var mu sync.Mutex
+	who := "alice"
+	opts := core.Options{
+		Dialer:  conn,
+		URL:     func(core.Config) (string, error) { return "ws://memory/", nil },
+		OnEvent: rec.add,
+		Log:     rec.log,
+		Rand:    func() float64 { return 0 },
+	}
+	sessionOf(&mu, &who)(&opts)
+	c := core.New(opts)
+	t.Cleanup(func() { shutdown(t, c) })
+	connected(t, c, rec, fast())
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	switchTo("bob")
+	select {
+	case <-conn.asked:
+	default:
+		t.Fatal("Close returned without closing the socket")
+	}
+	if code := conn.askCode.Load(); code != core.CodeDefinitiveClose {
+		t.Fatalf("the client closed with %d, want %d", code, core.CodeDefinitiveClose)
+	}
+	mu.Lock()
+	who = "bob"
+	mu.Unlock()
 	if err := c.Send([]byte(`"b-queued"`)); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.DropAll()
-	waitFor(t, rec, core.EventConnectionClosed, wait)
+	conn.die(t) // our close frame was never answered: the end is abnormal
+	closed := waitFor(t, rec, core.EventConnectionClosed, wait)
+	if closed.Close == nil || closed.Close.Code != core.CodeAbnormal || closed.Close.WasClean {
+		t.Fatalf("closed with %v, want an abnormal 1006", closed)
+	}
 	if s := c.Stats(); s.Discarded != 1 || s.Queued != 1 {
 		t.Fatalf("stats %+v, want A's buffered frame discarded and B's message queued", s)
+	}
+	if n := conn.writes.Load(); n != 0 {
+		t.Fatalf("%d frames written on A's closing socket, want none", n)
 	}
 }
 

@@ -46,36 +46,56 @@ func (c *conn) shut(how func(ws *websocket.Conn)) {
 	close(c.shutDone)
 }
 
-// beginUpgrade counts an upgrade in flight; false once Close has begun.
-// The client sees the 101 answer before websocket.Accept returns, so the
-// readers of the socket list wait for in-flight upgrades (lockSettled): a
-// test that dials and at once calls CloseAll or Push must find its socket.
-func (s *Server) beginUpgrade() bool {
+// beginUpgrade counts an upgrade of user in flight and returns its ticket;
+// false once Close has begun. The client sees the 101 answer before
+// websocket.Accept returns, so the readers of the socket list wait for
+// in-flight upgrades (lockSettled): a test that dials and at once calls
+// CloseAll or Push must find its socket.
+func (s *Server) beginUpgrade(user string) (uint64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false
+		return 0, false
 	}
 	s.wg.Add(1)
-	s.pending++
-	return true
+	s.lastTicket++
+	s.upgrades[s.lastTicket] = user
+	return s.lastTicket, true
 }
 
 // lockSettled locks s.mu once no upgrade is in flight.
 func (s *Server) lockSettled() {
 	s.mu.Lock()
-	for s.pending > 0 {
+	for len(s.upgrades) > 0 {
 		s.settled.Wait()
 	}
 }
 
-// register ends an upgrade begun with beginUpgrade: it records ws (nil when
-// the upgrade failed) and returns its conn, or nil when ws is nil or Close
-// has begun (Close's snapshot of open sockets cannot include it).
-func (s *Server) register(user string, ws *websocket.Conn) *conn {
+// earlierUpgrade reports whether an upgrade of user that began before
+// ticket is still in flight.
+func (s *Server) earlierUpgrade(ticket uint64, user string) bool {
+	for t, u := range s.upgrades {
+		if t < ticket && u == user {
+			return true
+		}
+	}
+	return false
+}
+
+// register ends the upgrade with ticket begun with beginUpgrade: it records
+// ws (nil when the upgrade failed) and returns its conn, or nil when ws is
+// nil or Close has begun (Close's snapshot of open sockets cannot include
+// it). Under a socket limit, a user's sockets are judged in the order their
+// upgrades began, which is the order their clients saw them open: one whose
+// 101 went out first but whose handler ran late must not be taken for the
+// extra one, so register waits for the user's earlier upgrades to end.
+func (s *Server) register(ticket uint64, user string, ws *websocket.Conn) *conn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending--
+	for s.limit > 0 && s.earlierUpgrade(ticket, user) {
+		s.settled.Wait()
+	}
+	delete(s.upgrades, ticket)
 	s.settled.Broadcast()
 	if ws == nil || s.closed {
 		return nil

@@ -138,12 +138,9 @@ func TestRefuseUpgrades(t *testing.T) {
 	ts.RefuseUpgrades(0, 0)
 	ts.mustDialToken(t, tok)
 
-	ts.RefuseUpgrades(http.StatusBadGateway, 200*time.Millisecond)
-	if st := ts.refusedWith(t, tok, nil); st != http.StatusBadGateway {
-		t.Fatalf("refused with %d, want 502", st)
-	}
-	time.Sleep(250 * time.Millisecond)
-	ts.mustDialToken(t, tok)
+	ts.refusedForAWhile(t, tok, http.StatusBadGateway, 200*time.Millisecond, func(d time.Duration) {
+		ts.RefuseUpgrades(http.StatusBadGateway, d)
+	})
 }
 
 // A held upgrade waits, unanswered, until the hold ends; then it is
@@ -188,14 +185,8 @@ func TestGoAway(t *testing.T) {
 	ts := start(t, kissserver.Options{})
 	tok := ts.Login("dev").Token
 	errc := readErr(ts.mustDialToken(t, tok))
-	begun := time.Now()
-	ts.GoAway(300 * time.Millisecond)
+	ts.refusedForAWhile(t, tok, http.StatusServiceUnavailable, 300*time.Millisecond, ts.GoAway)
 	wantClose(t, errc, websocket.StatusGoingAway, "going away")
-	if st := ts.refusedWith(t, tok, nil); st != http.StatusServiceUnavailable {
-		t.Fatalf("during go-away: %d, want 503", st)
-	}
-	time.Sleep(time.Until(begun.Add(350 * time.Millisecond)))
-	ts.mustDialToken(t, tok)
 }
 
 func TestPush(t *testing.T) {

@@ -88,6 +88,42 @@ func (ts *testServer) refusedWith(t *testing.T, token string, hdr http.Header) i
 	return resp.StatusCode
 }
 
+// refusedForAWhile calls refuse(d), which must refuse upgrades with want
+// for d, and checks that an upgrade made halfway through is refused and one
+// made once it is over is accepted. A loaded machine may take longer than d
+// to dial: an upgrade accepted after d (measured from before refuse) proves
+// nothing, so d doubles and it tries again; one accepted before d is over
+// fails at once.
+func (ts *testServer) refusedForAWhile(t *testing.T, token string, want int, d time.Duration, refuse func(time.Duration)) {
+	t.Helper()
+	for ; ; d *= 2 {
+		if d > 10*time.Second {
+			t.Fatal("no upgrade reached the server within a refusal of 10 s")
+		}
+		begun := time.Now()
+		refuse(d)
+		time.Sleep(time.Until(begun.Add(d / 2)))
+		c, resp, err := ts.dial(t, token, nil)
+		inside := time.Since(begun) < d
+		if err == nil {
+			_ = c.CloseNow()
+			if inside {
+				t.Fatalf("upgrade accepted %v into a refusal of %v", time.Since(begun), d)
+			}
+			continue
+		}
+		if resp == nil {
+			t.Fatalf("no HTTP response: %v", err)
+		}
+		if resp.StatusCode != want {
+			t.Fatalf("refused with %d, want %d", resp.StatusCode, want)
+		}
+		time.Sleep(time.Until(begun.Add(d + 50*time.Millisecond)))
+		ts.mustDialToken(t, token)
+		return
+	}
+}
+
 // do sends an HTTP request and returns status and body.
 func (ts *testServer) do(t *testing.T, method, path, bearer, body string) (int, string) {
 	t.Helper()

@@ -55,18 +55,19 @@ type Server struct {
 	// wg counts upgraded connections' handler goroutines, so Close can wait.
 	wg sync.WaitGroup
 
-	mu      sync.Mutex
-	settled *sync.Cond // signalled when pending drops
-	pending int        // upgrades between the token check and register
-	closed  bool
-	nextID  int64
-	conns   []*conn               // by ID; open ones plus the most recent closed
-	stats   map[string]*userStats // per user; "" aggregates every user
-	stallCh chan struct{}         // non-nil while stalled; closed to resume
-	holdCh  chan struct{}         // non-nil while upgrades are held; closed to let them on
-	held    int                   // upgrade requests waiting on holdCh
-	refusal refusal
-	limit   int // sockets per user; 0: no limit
+	mu         sync.Mutex
+	settled    *sync.Cond        // signalled when an upgrade leaves upgrades
+	upgrades   map[uint64]string // upgrades between the token check and register: user by ticket
+	lastTicket uint64            // tickets go up in the order upgrades begin
+	closed     bool
+	nextID     int64
+	conns      []*conn               // by ID; open ones plus the most recent closed
+	stats      map[string]*userStats // per user; "" aggregates every user
+	stallCh    chan struct{}         // non-nil while stalled; closed to resume
+	holdCh     chan struct{}         // non-nil while upgrades are held; closed to let them on
+	held       int                   // upgrade requests waiting on holdCh
+	refusal    refusal
+	limit      int // sockets per user; 0: no limit
 }
 
 // New returns a Server, filling in the defaults for zero Options fields.
@@ -78,9 +79,10 @@ func New(opts Options) *Server {
 		opts.TokenTTL = DefaultTokenTTL
 	}
 	s := &Server{
-		opts:   opts,
-		tokens: newTokenStore(opts.TokenTTL),
-		stats:  make(map[string]*userStats),
+		opts:     opts,
+		tokens:   newTokenStore(opts.TokenTTL),
+		stats:    make(map[string]*userStats),
+		upgrades: make(map[uint64]string),
 	}
 	s.limit = max(opts.MaxSocketsPerUser, 0)
 	s.settled = sync.NewCond(&s.mu)

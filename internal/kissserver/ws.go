@@ -38,7 +38,8 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		HTTPError(w, http.StatusUnauthorized)
 		return
 	}
-	if !s.beginUpgrade() {
+	ticket, ok := s.beginUpgrade(user)
+	if !ok {
 		HTTPError(w, http.StatusServiceUnavailable)
 		return
 	}
@@ -47,7 +48,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	ws, err := websocket.Accept(sw, r, &websocket.AcceptOptions{OriginPatterns: s.opts.OriginPatterns})
 	if err != nil { // Accept has answered
-		s.register(user, nil)
+		s.register(ticket, user, nil)
 		if sw.status == http.StatusForbidden {
 			// The browser only sees a failed socket: the log has to say why.
 			s.logf("upgrade from %s refused: 403, %s", r.RemoteAddr, foreignOrigin(r))
@@ -57,7 +58,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(s.opts.MaxFrameBytes) // before register: no frame is read yet
-	c := s.register(user, ws)
+	c := s.register(ticket, user, ws)
 	if c == nil {
 		_ = ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
