@@ -21,6 +21,10 @@ import (
 // call the client makes on them, with the readyState each call found.
 type callLog struct {
 	inner core.NativeDialer
+	// hold, when set, keeps each socket's end unreported until it is
+	// closed: as in a browser, where a close() and an init() in one task
+	// both run before the socket's close event.
+	hold chan struct{}
 
 	mu    sync.Mutex
 	calls []string
@@ -47,6 +51,9 @@ func (d *callLog) Open(url, _ string) (core.Opening, error) {
 	go func() {
 		defer close(s.done)
 		conn, err := d.inner.Dial(ctx, url)
+		if d.hold != nil {
+			<-d.hold
+		}
 		s.mu.Lock()
 		s.conn, s.err = conn, err
 		if err == nil && s.rs == 0 {
@@ -240,6 +247,7 @@ func TestSocketCallsCloseWhileConnecting(t *testing.T) {
 		hung := hungListener(t)
 		o.URL = func(core.Config) (string, error) { return hung, nil }
 	})
+	d.hold = make(chan struct{})
 	res := start(t, c, fast())
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -247,6 +255,7 @@ func TestSocketCallsCloseWhileConnecting(t *testing.T) {
 	if _, started, _ := c.Start(fast()); started {
 		t.Fatal("init() right after close() started a connection while the socket was closing")
 	}
+	close(d.hold) // the socket's end is reported now
 	if r := result(t, res, wait); r != core.ResultFailed {
 		t.Fatalf("init: %v, want false", r)
 	}
