@@ -279,11 +279,13 @@ func TestNoTimerFiresAfterClose(t *testing.T) {
 		rec := newRecorder()
 		c := e.client(t, rec)
 		cfg := fast()
-		cfg.Reconnection.Delay = 150 * time.Millisecond
+		// Long enough that a loaded machine still reads the stats between
+		// the attempts (150 ms was not, 1 in 228 under make stress).
+		cfg.Reconnection.Delay = time.Second
 		connected(t, c, rec, cfg)
 		e.srv.CloseAll(1000, "")
 		expect(t, rec, wait, core.EventClose, core.EventDisconnected)
-		if s := c.Stats(); s.State != core.StateReconnecting || s.NextDelay != 150*time.Millisecond || s.Attempt != 1 {
+		if s := c.Stats(); s.State != core.StateReconnecting || s.NextDelay != time.Second || s.Attempt != 1 {
 			t.Fatalf("stats between attempts %+v", s)
 		}
 		c.Close()
