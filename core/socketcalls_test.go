@@ -25,6 +25,10 @@ type callLog struct {
 	// closed: as in a browser, where a close() and an init() in one task
 	// both run before the socket's close event.
 	hold chan struct{}
+	// endHold, when set, keeps an open socket's end (its close event)
+	// unreported until it is closed: the server's answer to a close frame
+	// can come back on loopback before the test looks at the state.
+	endHold chan struct{}
 
 	mu    sync.Mutex
 	calls []string
@@ -161,6 +165,9 @@ type endHandler struct {
 }
 
 func (h endHandler) HandleClose(ce *core.CloseError) {
+	if h.s.d.endHold != nil {
+		<-h.s.d.endHold
+	}
 	h.s.ended()
 	h.Handler.HandleClose(ce)
 }
@@ -223,6 +230,7 @@ func TestSocketCallsTwoClosesWhileClosing(t *testing.T) {
 	rec := newRecorder()
 	c, d := callClient(t, e, rec)
 	connected(t, c, rec, fast())
+	d.endHold = make(chan struct{})
 	for range 2 {
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
@@ -231,6 +239,7 @@ func TestSocketCallsTwoClosesWhileClosing(t *testing.T) {
 	if s := c.State(); s != core.StateClosing {
 		t.Fatalf("state %v after two close(), want closing until the socket's close", s)
 	}
+	close(d.endHold) // the socket's close event is reported now
 	waitFor(t, rec, core.EventConnectionClosed, wait)
 	settled(t, c)
 	wantCalls(t, d, "new#1", definitive+"#1 @1", definitive+"#1 @2")
