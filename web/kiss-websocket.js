@@ -175,11 +175,12 @@
     return true;
   }
 
+  // tok: the token, or a function that reads it
   function socketURL(cfg, sess, loc, tok) {
     if (!cfg || typeof cfg !== "object") cfg = {};
     var u = cfg.socketUrl;
     var b = typeof u === "string" && /^(wss?|https?):\/\/[^\/?]/i.test(u) && !/[ \t\r\n]/.test(u) ? u : defaultBase(cfg, sess, loc);
-    return /token=$/.test(b) ? b + escapeQuery(tok) : b;
+    return /token=$/.test(b) ? b + escapeQuery(typeof tok === "function" ? tok() : tok) : b;
   }
 
   // portOf: 1-65535 as a number or digits (KissJS's callers pass strings)
@@ -311,12 +312,13 @@
 
   // openFirst: the page's first init() before Go, with KissJS's fields only:
   // the socket is made now and run here until Go adopts it. null: Go's.
+  // What can throw runs before the socket; the facts (localStorage reads)
+  // right after it, in the same task.
   function openFirst(config) {
-    var url, f, h;
+    var url, h, sess = k.session;
     try {
       if (!fastConfig(config)) return null;
-      url = socketURL(config, k.session, location, token());
-      f = facts();
+      url = socketURL(config, sess, location, sess && typeof sess.getToken === "function" ? token() : token);
       h = config && typeof config === "object" ? { onopen: config.onopen, onmessage: config.onmessage, onclose: config.onclose } : {};
     } catch (e) {
       return null; // a getter threw: Go reads the config and says so
@@ -324,6 +326,7 @@
     var r;
     try { r = record(new WebSocket(url)); } catch (e) { return null; } // a bad URL: Go reports it
     first = r;
+    var f = facts();
     r.facts = f; r.key = JSON.stringify(f);
     I.hooks = h;
     var p = later("initWith", [config, r], true);
