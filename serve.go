@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	var handler http.Handler = srv
 	if cfg.bench != "" {
 		bench := benchserver.NewBench(srv, noCache(http.FileServer(http.Dir(cfg.bench))))
+		bench.Cached = precompressed(cfg.web, http.FileServer(http.Dir(cfg.web)))
 		defer bench.Close()
 		handler = bench
 	}

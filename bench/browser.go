@@ -311,9 +311,11 @@ const (
 )
 
 // startVariants are the page starts measured: ours (which also connects),
-// ours in shared mode (which waits for Go), the safejs floor program behind
-// the same loader, and a raw WebSocket.
-var startVariants = []string{"ours", "shared", "floor", "raw"}
+// ours from a directory cached a year (its warm start asks the server
+// nothing), ours in shared mode (which waits for Go), the safejs floor
+// program behind the same loader, a raw WebSocket made at the tag, and a
+// plain JS client of KissJS's shape in a script of its own.
+var startVariants = []string{"ours", "cached", "shared", "floor", "raw", "plain"}
 
 // starts measures o.coldN cold starts of each variant (and the warm start
 // that follows in the same browser) and o.netN emulated ones, each in a
@@ -336,7 +338,7 @@ func starts(ctx context.Context, o options, base string, run int) (map[string][]
 		}
 	}
 	for i := range o.netN {
-		for _, v := range rotate([]string{"ours", "raw"}, run+i) {
+		for _, v := range rotate([]string{"ours", "raw", "plain"}, run+i) {
 			got, err := startIn(ctx, o.chromium, base, v, []string{modeNet}, true)
 			if err != nil {
 				return nil, fmt.Errorf("%s emulated start %d: %w", v, i+1, err)

@@ -39,6 +39,7 @@ var echoPrefix = []byte(`{"channel":"echo"`)
 //	/bench/ws?id=ID                       a bench socket (WebSocket upgrade)
 //	POST /bench/push?id=ID&n=N&size=B     push N frames of B bytes to it
 //	GET  /bench/count?id=ID               {"frames","bytes"} it has received
+//	/bench/cached/*                       Cached's files (the loader's), cached for a year
 //	/bench/*                              static, the bench page
 //
 // A bench socket answers "ping" with "pong", sends back every frame that
@@ -48,6 +49,12 @@ var echoPrefix = []byte(`{"channel":"echo"`)
 // possible next to the browser being measured.
 type Bench struct {
 	next, static http.Handler
+
+	// Cached, when set, serves the loader's files under /bench/cached/ (the
+	// prefix stripped) as a versioned directory is served in production:
+	// Cache-Control: public, max-age=31536000, immutable, so a second visit
+	// takes them from the cache without asking.
+	Cached http.Handler
 
 	mu     sync.Mutex
 	socks  map[string]*benchSock
@@ -72,6 +79,12 @@ func (b *Bench) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		b.handlePush(w, r)
 	case p == "/bench/count":
 		b.handleCount(w, r)
+	case b.Cached != nil && strings.HasPrefix(p, "/bench/cached/"):
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.TrimPrefix(p, "/bench/cached")
+		r2.URL.RawPath = ""
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		b.Cached.ServeHTTP(w, r2)
 	case strings.HasPrefix(p, "/bench/"):
 		h := w.Header()
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")

@@ -203,3 +203,25 @@ func ctx(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return c
 }
+
+// /bench/cached/ serves Cached's files, the prefix stripped, as a versioned
+// directory is served in production: cached a year, never revalidated.
+func TestCachedFilesAreImmutable(t *testing.T) {
+	e := startBench(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "loader.js"), []byte("// loader"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.b.Cached = http.FileServer(http.Dir(dir))
+	st, h, body := e.do(t, "GET", "/bench/cached/loader.js")
+	if st != 200 || body != "// loader" || h.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Fatalf("GET /bench/cached/loader.js: %d %q, Cache-Control %q", st, body, h.Get("Cache-Control"))
+	}
+	if st, _, _ := e.do(t, "GET", "/bench/cached/missing.js"); st != 404 {
+		t.Fatalf("a missing file: %d, want 404", st)
+	}
+	// the bench page itself stays where it was
+	if st, _, body := e.do(t, "GET", "/bench/index.html"); st != 200 || body != "<p>bench</p>" {
+		t.Fatalf("GET /bench/index.html: %d %q", st, body)
+	}
+}
