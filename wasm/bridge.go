@@ -59,9 +59,14 @@ func (b *bridge) impl() (safejs.Value, error) {
 			return b.close(called)
 		},
 		"reconnect": func([]safejs.Value) any { b.client.Reconnect(); return nil },
-		"stats":     func([]safejs.Value) any { return b.stats() },
-		"state":     func([]safejs.Value) any { return b.client.State().String() },
-		"debug":     b.debug,
+		"page": func(args []safejs.Value) any {
+			name, _ := stringValue(arg(args, 0))
+			b.page(name)
+			return nil
+		},
+		"stats": func([]safejs.Value) any { return b.stats() },
+		"state": func([]safejs.Value) any { return b.client.State().String() },
+		"debug": b.debug,
 	}
 	ctor, err := global("Object")
 	if err != nil {
@@ -292,6 +297,19 @@ func (b *bridge) listen() {
 		}
 	})
 	add(doc, "resume", func(safejs.Value) { b.client.Probe() })
+}
+
+// page acts on what the page's life did while the loader held the calls
+// for Go (recorded in order, as listen's listeners would have seen it).
+func (b *bridge) page(name string) {
+	switch name {
+	case "resume":
+		b.client.Probe()
+	case "online":
+		b.client.Reconnect()
+	case "offline":
+		b.client.Offline()
+	}
 }
 
 // persisted reads a page transition event's persisted flag: the page goes

@@ -131,7 +131,8 @@ __kissWebsocketPart("0.1.0", function (I) {
       if (out instanceof Error) throw out;
       return out;
     },
-    reconnect: function () { I.impl().reconnect(); }
+    reconnect: function () { I.impl().reconnect(); },
+    page: function (name) { I.impl().page(name); }
   };
 
   function run(call) {

@@ -362,6 +362,15 @@
     startGo(); // what the close means is Go's to decide
   }
 
+  // The page's life while calls wait for Go (Go listens once it runs an
+  // init): a resume from frozen, the network's going and coming, in order.
+  function life(name) {
+    return function () { if (initCalled && held() && !failure) queue.push(["page", [name]]); };
+  }
+  document.addEventListener("resume", life("resume"));
+  window.addEventListener("online", life("online"));
+  window.addEventListener("offline", life("offline"));
+
   // ---- Calls ----------------------------------------------------------------
 
   // held: calls wait for Go, behind the record; those made while it is

@@ -4,6 +4,7 @@ package lifecycletest
 
 import (
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"testing"
@@ -107,4 +108,37 @@ func logGaps(t *testing.T, gaps []float64) {
 	}
 	t.Logf("hidden tab, a 100 ms timer chain: %d gaps, median %.0f ms, max %.0f ms, %d of 50 s or more",
 		len(s), s[len(s)/2], s[len(s)-1], minute)
+}
+
+// A page frozen while the wasm still loads: the loader runs the first
+// socket, and records the resume for Go, which acts on it once it arrives
+// as it would have then (a probe, and a dropped socket reconnected at once):
+// with a 30 s reconnection delay, only that brings the socket back before
+// the deadline.
+func TestFrozenBeforeGoArrivesIsProbedOnceGoIs(t *testing.T) {
+	e := newEnv(t)
+	ctx := browser(t)
+	gate := "frozen-early-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	config := map[string]any{"reconnection": map[string]any{"delay": 30000, "delta": 0}}
+	u := e.pageURL(t, "", gate, config) + "&" + url.Values{"wasm": {e.dev + "/test/gate/kiss-websocket.wasm?id=" + gate}}.Encode()
+	run(t, ctx, "open the page", chromedp.Navigate(u))
+	waitTrue(t, ctx, hasEvent("EVT_CONNECTED", 1), 10*time.Second)
+	var before bool
+	run(t, ctx, "Go is not there", chromedp.Evaluate(`kiss.websocket.stats() === undefined`, &before))
+	if !before {
+		t.Fatal("Go arrived through a closed gate")
+	}
+	run(t, ctx, "freeze", page.SetWebLifecycleState(page.SetWebLifecycleStateStateFrozen))
+	e.control(t, "POST", "/test/proxy/vanish", nil)
+	run(t, ctx, "resume", page.SetWebLifecycleState(page.SetWebLifecycleStateStateActive))
+	waitTrue(t, ctx, hasEvent("resume", 1), 5*time.Second)
+	e.control(t, "POST", "/test/gate", url.Values{"id": {gate}})
+	waitTrue(t, ctx, connectedWithGo, 10*time.Second)
+	waitTrue(t, ctx, hasEvent("EVT_RECONNECTED", 1), 15*time.Second)
+	evs := events(t, ctx)
+	resumed, _ := last(evs, "resume", 0)
+	back, _ := last(evs, "EVT_RECONNECTED", resumed.At)
+	if back.Name == "" {
+		t.Fatalf("no EVT_RECONNECTED after resuming: %+v", evs)
+	}
 }

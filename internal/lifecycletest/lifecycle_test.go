@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -62,8 +63,12 @@ func newEnv(t *testing.T) *env {
 		if r.URL.Query().Get("nolocks") != "" {
 			before = `<script src="/nolocks.js"></script>`
 		}
+		loader := `<script src="/kiss-websocket.js"></script>`
+		if wasm := r.URL.Query().Get("wasm"); wasm != "" { // the wasm from elsewhere (a gate)
+			loader = `<script src="/kiss-websocket.js" data-wasm="` + html.EscapeString(wasm) + `"></script>`
+		}
 		fmt.Fprint(w, `<!doctype html><meta charset=utf-8><title>life cycle</title>`+before+
-			`<script src="/kiss.js"></script><script src="/kiss-websocket.js"></script><script src="/app.js"></script>`)
+			`<script src="/kiss.js"></script>`+loader+`<script src="/app.js"></script>`)
 	})
 	// A browser without Web Locks, for shared mode's fallback.
 	mux.HandleFunc("/nolocks.js", func(w http.ResponseWriter, _ *http.Request) {
