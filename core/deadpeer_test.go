@@ -98,7 +98,12 @@ func TestDeadPeerIsDetectedAndLeftOnSchedule(t *testing.T) {
 	cfg.ConnectTimeout = 300 * time.Millisecond
 	hb, rc := cfg.Heartbeat, cfg.Reconnection
 	maxWait := rc.NextDelay(1, 0.999999) // one delay with the most jitter
-	const slack = 150 * time.Millisecond
+	// The bounds tell a dead peer found on the heartbeat's schedule from
+	// KissJS's minute-long wait for a closing handshake; the exact schedule
+	// is TestTimingHeartbeatTimeoutThenJitteredReconnect's (synctest). A
+	// second of slack keeps a loaded machine's scheduling out of it (150 ms
+	// failed 1 run in 228 under make stress beside make bench).
+	const slack = time.Second
 	lag := startLagProbe(t) // how late this machine's timers run: added to the upper bounds
 
 	evs.open(t, c, cfg)
@@ -201,8 +206,11 @@ func TestHungHandshakeIsAbandonedAfterConnectTimeout(t *testing.T) {
 		// attempt and its timer started: hence the slack below as well as
 		// above. Above, the timeout's timer and the delivery of EVT_CLOSE
 		// may also each run late.
-		if took < cfg.ConnectTimeout-25*time.Millisecond-late || took > cfg.ConnectTimeout+150*time.Millisecond+2*late {
-			t.Errorf("attempt abandoned after %v, want %v (-25ms-%[3]v, +150ms+2 × %[3]v late timers)", ms(took), cfg.ConnectTimeout, ms(late))
+		// (KissJS has no connect timeout at all: a second of slack above
+		// still tells them apart; the exact time is synctest's, in
+		// TestTimingConnectTimeoutBackoffAndMaxAttempts.)
+		if took < cfg.ConnectTimeout-25*time.Millisecond-late || took > cfg.ConnectTimeout+time.Second+2*late {
+			t.Errorf("attempt abandoned after %v, want %v (-25ms-%[3]v, +1s+2 × %[3]v late timers)", ms(took), cfg.ConnectTimeout, ms(late))
 		}
 	}
 	back := time.Now()
