@@ -14,8 +14,10 @@ type Options struct {
 	// URL returns the address for the next attempt of cfg, token included.
 	// It is called at every attempt, so a refreshed token is picked up.
 	URL func(cfg Config) (string, error)
-	// CheckToken, if set, is asked at most once per outage after a 1006 with
-	// an empty reason (how browsers report a refused upgrade), with the URL
+	// CheckToken, if set, is asked after a 1006 with an empty reason (how
+	// browsers report a refused upgrade): once per outage, and again once
+	// TokenRecheck has passed since the last check of that outage (a token
+	// can expire while the network is down), with the URL
 	// of the attempt that failed; only when that URL carries the token (the
 	// default URL, or a SocketURL ending in "token="): a third-party socket
 	// URL's 1006 is a network failure, and the token is offered to no one.
@@ -64,12 +66,12 @@ type Client struct {
 	reconnecting bool         // the attempt in progress is automatic
 	attempt      int
 	attempts     uint64
-	tokenChecked bool
-	exhausted    bool // stopped after maxAttempts: Reconnect tries another round
-	offline      bool // the device said it has no network: attempts wait for Reconnect
-	suspended    bool // the page is in the back/forward cache: Resume reconnects
-	soon         bool // the next automatic attempt goes without delay
-	resumed      bool // Probed: until resumedUntil (monotonic), or a pong, a drop reconnects at once
+	checkedAt    time.Time // the outage's last token check (zero: none yet)
+	exhausted    bool      // stopped after maxAttempts: Reconnect tries another round
+	offline      bool      // the device said it has no network: attempts wait for Reconnect
+	suspended    bool      // the page is in the back/forward cache: Resume reconnects
+	soon         bool      // the next automatic attempt goes without delay
+	resumed      bool      // Probed: until resumedUntil (monotonic), or a pong, a drop reconnects at once
 	resumedUntil time.Duration
 	timer        *timer
 	nextDelay    time.Duration
@@ -120,6 +122,14 @@ func New(opts Options) *Client {
 
 var pingFrame = []byte("ping")
 
+// TokenRecheck is how long an outage goes on before a refused upgrade (1006,
+// no reason) asks about the token again. KissJS asks at every such close
+// (and logs the user out when its server is down); asking once per outage
+// spares the server, and asking again every 30 s while it lasts still finds
+// a token that expired after the first answer within KissJS's default 10
+// attempts (5 to 15 s apart), instead of failing each of them.
+const TokenRecheck = 30 * time.Second
+
 // closer is what the page's close() calls: an Opening or a Conn.
 type closer interface {
 	Close(code int, reason string) error
@@ -154,7 +164,7 @@ func (c *Client) Start(cfg Config) (res <-chan Result, started bool, err error) 
 	c.cfg = cfg
 	c.notes = append(c.notes, cfg.Warnings...) // logged once, before the first event
 	c.outbox.SetLimits(cfg.Outbox)
-	c.attempt, c.tokenChecked, c.exhausted, c.reconnecting = 0, false, false, false
+	c.attempt, c.checkedAt, c.exhausted, c.reconnecting = 0, time.Time{}, false, false
 	ch := c.connectLocked()
 	c.flushEvents()
 	return ch, true, nil
@@ -170,7 +180,7 @@ func (c *Client) Reconnect() {
 	switch {
 	case c.state == StateReconnecting:
 	case c.state == StateClosed && c.exhausted:
-		c.exhausted, c.attempt, c.tokenChecked = false, 0, false
+		c.exhausted, c.attempt, c.checkedAt = false, 0, time.Time{}
 	default:
 		c.mu.Unlock()
 		return
@@ -744,7 +754,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	if c.reconnecting {
 		kind = EventReconnected
 	}
-	c.attempt, c.reconnecting, c.tokenChecked = 0, false, false
+	c.attempt, c.reconnecting, c.checkedAt = 0, false, time.Time{}
 	if a, ok := conn.(Announced); !ok || !a.Announced() {
 		c.events = append(c.events, Event{Kind: kind})
 	}
@@ -796,7 +806,8 @@ func (c *Client) dead(gen uint64, probe bool) {
 }
 
 // closedLocked decides what a socket's end means, as KissJS does, with our
-// fixes: 1001 reconnects, the token is checked once per outage, and only an
+// fixes: 1001 reconnects, the token is checked once per outage (and once a
+// TokenRecheck while it lasts), and only an
 // explicit "unusable" answer stops. Until its events are delivered, the
 // close is being handled (Start is ignored).
 func (c *Client) closedLocked(h *connHandler, ce *CloseError) {
@@ -840,11 +851,12 @@ func (c *Client) decideLocked(h *connHandler, ce *CloseError, act action) {
 	case actionCheckToken:
 		// h.url is empty when Options.URL failed: nothing reached the network.
 		// A relayed close is another tab's socket's: that tab checks.
-		if c.opts.CheckToken == nil || c.tokenChecked || ce.Relayed || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
+		recent := !c.checkedAt.IsZero() && time.Since(c.checkedAt) < TokenRecheck
+		if c.opts.CheckToken == nil || recent || ce.Relayed || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
 			c.retryLocked(h, ce)
 			return
 		}
-		c.tokenChecked = true
+		c.checkedAt = time.Now()
 		gen := c.advanceLocked()
 		c.state = StateReconnecting
 		ctx := newStopper()

@@ -289,9 +289,9 @@ func (r *simRun) step(i int) {
 		srv.closeAll(core.CodeDefinitiveClose, "DEFINITIVE_CLOSE")
 		r.settleAndRestart(i)
 	case fExpire:
-		// settled first: the client checks the token once per outage, so
-		// one that expires during an outage already checked is retried
-		// until maxAttempts, with or without shared mode
+		// settled first: the client checks the token once per outage (and
+		// again only after core.TokenRecheck), so one that expires during an
+		// outage already checked may be retried for 30 s
 		r.settle(fmt.Sprintf("step %d", i))
 		srv.tokens[srv.token].state = tokExpired
 		srv.dropAll()

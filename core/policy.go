@@ -25,7 +25,8 @@ type action int
 const (
 	// actionReconnect counts a failed attempt and schedules the next one.
 	actionReconnect action = iota
-	// actionCheckToken asks the token checker first (once per outage), then
+	// actionCheckToken asks the token checker first (once per outage, again
+	// each TokenRecheck it lasts), then
 	// reconnects unless the token is unusable.
 	actionCheckToken
 	// actionServerGone publishes EVT_SERVER_GONE, then reconnects (KissJS

@@ -108,7 +108,7 @@ func (s *Sessions) linked(f Facts) Facts {
 // Refresh runs refresh, our own refresh of the token (after a 498): a new
 // token the page shows while it runs, or when it ends well, continues the
 // session of the token it replaced. Only one runs at a time per client
-// (one token check per outage); a reset meanwhile still ends the session.
+// (one token check at a time); a reset meanwhile still ends the session.
 func (s *Sessions) Refresh(refresh func() TokenStatus) TokenStatus {
 	f := s.Read()
 	s.mu.Lock()

@@ -493,3 +493,99 @@ func TestTimingResumeWindowEndsWithoutAHeartbeat(t *testing.T) {
 		"21000 EVT_RECONNECTING",
 		"21000 EVT_RECONNECTED")
 }
+
+// tokenNet is a server whose tokens can expire: an attempt with an expired
+// token is a refused upgrade (1006, no reason), and so is any attempt while
+// the network is down. Its checker answers as KissJS's server does and, on
+// "expired", refreshes the token as the page's session does.
+type tokenNet struct {
+	mu      sync.Mutex
+	down    bool
+	token   string
+	expired map[string]bool
+	checks  []time.Duration // when each check came, since start
+	start   time.Time
+	opened  []string // the URLs that opened
+	conn    *memConn // the last one
+}
+
+func (n *tokenNet) Dial(_ core.Context, url string) (core.Conn, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.down || n.expired[url] {
+		return nil, &core.CloseError{Code: core.CodeAbnormal}
+	}
+	n.opened = append(n.opened, url)
+	n.conn = &memConn{pongs: true, served: make(chan struct{})}
+	return n.conn, nil
+}
+
+func (n *tokenNet) url(core.Config) (string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return "mem://?token=" + n.token, nil
+}
+
+func (n *tokenNet) check(_ core.Context, url string) core.TokenStatus {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.checks = append(n.checks, time.Since(n.start))
+	switch {
+	case n.down:
+		return core.TokenUnknown // the check cannot reach the server either
+	case n.expired[url]:
+		n.token += "'" // the session's refresh
+		return core.TokenRefreshed
+	}
+	return core.TokenValid
+}
+
+// A token that expires during an outage, after the outage's first token
+// check said it was valid: the check is asked again once TokenRecheck has
+// passed, the token is refreshed, and the client is open again within
+// KissJS's default attempts, instead of failing each of them until
+// EVT_CONNECTION_LOST. Checks stay rare: one per TokenRecheck at most.
+func TestTimingTokenExpiredDuringAnOutageIsCheckedAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := &tokenNet{token: "a", expired: map[string]bool{}, start: time.Now()}
+		tl := &timeline{start: n.start}
+		c := core.New(core.Options{Dialer: n, URL: n.url, CheckToken: n.check, OnEvent: tl.add,
+			Rand: func() float64 { return 0.5 }})
+		cfg := core.Defaults() // KissJS's: 5 s delay, delta 2, 10 attempts, heartbeat 10 s / 35 s
+		if _, _, err := c.Start(cfg); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		n.mu.Lock()
+		n.down = true // the network goes; the socket with it
+		n.mu.Unlock()
+		n.mu.Lock()
+		first := n.conn
+		n.mu.Unlock()
+		first.peerClose(core.CodeAbnormal, "")
+		time.Sleep(12 * time.Second) // the first check: the server cannot say
+		n.mu.Lock()
+		n.down, n.expired["mem://?token=a"] = false, true // back, but the token expired meanwhile
+		n.mu.Unlock()
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		n.mu.Lock()
+		checks, opened := n.checks, n.opened
+		n.mu.Unlock()
+		if got := fmt.Sprint(opened); got != "[mem://?token=a mem://?token=a']" {
+			t.Fatalf("opened %v, want the first token, then the refreshed one\n%s", got, tl)
+		}
+		for i := 1; i < len(checks); i++ {
+			if checks[i]-checks[i-1] < core.TokenRecheck {
+				t.Fatalf("token checks at %v: two within %v\n%s", checks, core.TokenRecheck, tl)
+			}
+		}
+		if strings.Contains(tl.String(), core.EventConnectionLost.String()) {
+			t.Fatalf("gave up:\n%s", tl)
+		}
+		t.Logf("token checks at %v\n%s", checks, tl)
+		_ = c.Close()
+		synctest.Wait()
+		c.Wait()
+	})
+}

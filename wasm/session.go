@@ -125,7 +125,8 @@ func (s *session) checkBase(socketURL string) (string, bool) {
 	return "http://" + host, true
 }
 
-// check asks GET /checkTokenValidity once per outage. Only an explicit 401 is
+// check asks GET /checkTokenValidity (core asks once per outage, again each
+// core.TokenRecheck it lasts). Only an explicit 401 is
 // an unusable token; a network error is not (KissJS logged users out when the
 // server was merely down). 498 refreshes the token and goes on.
 func (s *session) check(ctx core.Context, socketURL string) core.TokenStatus {
