@@ -1020,9 +1020,8 @@ func (c *Client) message(h *connHandler, channel, data []byte) {
 	if c.draining || len(c.events) > 0 {
 		buf := append([]byte(nil), data...)
 		var ch []byte
-		if channel != nil {
-			off := cap(data) - cap(channel) // channel is a sub-slice of data
-			ch = buf[off : off+len(channel)]
+		if channel != nil { // a sub-slice of data, or decoded from one
+			ch = append(make([]byte, 0, len(channel)), channel...)
 		}
 		c.events = append(c.events, Event{Kind: EventMessage, Channel: ch, Data: buf})
 		c.flushEvents()

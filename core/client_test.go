@@ -595,7 +595,7 @@ func TestMessagesBehindASlowHookKeepTheirOrderAndContent(t *testing.T) {
 	connected(t, c, rec, fast())
 	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting,
 		core.EventReconnected, core.EventMessage, core.EventMessage)
-	if g[4].channel != `a\"b` || g[4].data != `{"x":{"channel":1},"channel":"a\"b","n":1}` {
+	if g[4].channel != `a"b` || g[4].data != `{"x":{"channel":1},"channel":"a\"b","n":1}` {
 		t.Fatalf("first message %s", g[4])
 	}
 	if g[5].channel != "second" || g[5].data != `{"channel":"second","n":2}` {

@@ -47,8 +47,9 @@ type Event struct {
 	Delay   time.Duration
 	// Result tells how the attempt of a Reconnecting event ends.
 	Result <-chan Result
-	// Channel (raw JSON string content) and Data describe a Message; both
-	// are only valid during the callback.
+	// Channel (the top-level "channel" string, unescaped as JSON.parse reads
+	// it; nil when there is none) and Data (the frame as it came) describe a
+	// Message; both are only valid during the callback.
 	Channel []byte
 	Data    []byte
 }

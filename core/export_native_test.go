@@ -6,7 +6,10 @@ package core
 
 type FrameKind = frameKind
 
-var Classify = classify
+var (
+	Classify    = classify
+	ChannelName = channelName
+)
 
 const (
 	FramePong      = framePong

@@ -2,7 +2,11 @@
 
 package core
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"unicode/utf16"
+	"unicode/utf8"
+)
 
 // frameKind is what an incoming frame is to the client.
 type frameKind int
@@ -22,8 +26,11 @@ const (
 )
 
 // classify sorts an incoming frame without allocating, and returns the raw
-// bytes of the top-level "channel" string (without quotes, still escaped)
-// when there is one. The last duplicate key wins, as with JSON.parse.
+// bytes of the top-level "channel" string (without quotes, still escaped:
+// channelName reads them) when there is one. Keys are compared unescaped
+// and the last duplicate key wins, as with JSON.parse. The rule runs in the
+// loader too (onFrame, publishFrame): internal/rules/frames.json holds the
+// vectors both must pass.
 func classify(text bool, data []byte) (kind frameKind, channel []byte, reason string) {
 	if !text {
 		return frameMalformed, nil, "binary frame"
@@ -68,7 +75,7 @@ func topLevelChannel(data []byte, i int) (channel []byte, ok bool) {
 		i = skipSpace(data, keyEnd)
 		i = skipSpace(data, i+1) // the colon
 		end := skipValue(data, i)
-		if string(key) == "channel" {
+		if keyIs(key, "channel") {
 			if data[i] == '"' {
 				channel, ok = data[i+1:end-1], true
 			} else {
@@ -77,6 +84,82 @@ func topLevelChannel(data []byte, i int) (channel []byte, ok bool) {
 		}
 		i = end
 	}
+}
+
+// keyIs reports whether the raw (valid, still escaped) key is s.
+func keyIs(key []byte, s string) bool {
+	if bytes.IndexByte(key, '\\') < 0 {
+		return string(key) == s
+	}
+	if len(key) > 6*len(s) { // each escape stands for one character at least
+		return false
+	}
+	var buf [64]byte
+	return string(unquote(buf[:0], key)) == s
+}
+
+// channelName is the channel as JSON.parse reads it from its raw bytes:
+// raw itself unless it holds an escape. A lone surrogate escape becomes
+// U+FFFD (UTF-8 has no word for it; JavaScript keeps it).
+func channelName(raw []byte) []byte {
+	if raw == nil || bytes.IndexByte(raw, '\\') < 0 {
+		return raw
+	}
+	return unquote(make([]byte, 0, len(raw)), raw)
+}
+
+// unquote appends the content of a valid JSON string, decoded, to dst.
+func unquote(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			continue
+		}
+		i++
+		switch raw[i] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(raw[i+1:])
+			i += 4
+			if utf16.IsSurrogate(r) && i+6 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if pair := utf16.DecodeRune(r, hex4(raw[i+3:])); pair != utf8.RuneError {
+					r = pair
+					i += 6
+				}
+			}
+			dst = utf8.AppendRune(dst, r) // a lone surrogate: U+FFFD
+		default: // " \ /
+			dst = append(dst, raw[i])
+		}
+	}
+	return dst
+}
+
+// hex4 reads the four hex digits of a valid \u escape.
+func hex4(d []byte) rune {
+	var r rune
+	for _, c := range d[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 func skipSpace(data []byte, i int) int {

@@ -36,6 +36,6 @@ func (h *connHandler) HandleFrame(text bool, data []byte) {
 		c.cnt.dropped.Add(1)
 		c.opts.Log("kiss.websocket: dropped a frame from the server: " + reason)
 	default:
-		c.message(h, channel, data)
+		c.message(h, channelName(channel), data)
 	}
 }

@@ -79,7 +79,10 @@
     }
   }
 
-  // onFrame is the socket's onmessage: the whole per-frame path.
+  // onFrame is the socket's onmessage: the whole per-frame path. The rule
+  // (pong, binary, JSON, null, channel) is core's classify too: both pass
+  // internal/rules/frames.json. Invalid UTF-8 never gets here: the browser
+  // fails the socket instead.
   function onFrame(ev) {
     var d = ev.data;
     S.framesIn++;
@@ -88,9 +91,9 @@
       if (S.awaitPong && S.pong) { S.awaitPong = false; S.pong(); }
       return;
     }
-    if (typeof d !== "string") {
-      S.dropped++;
-      warn("dropped a binary frame");
+    if (typeof d !== "string") { // a Blob (or an ArrayBuffer): binary
+      S.bytesIn += d.size !== undefined ? d.size : d.byteLength;
+      drop("binary frame");
       return;
     }
     S.bytesIn += utf8Length(d);
@@ -103,13 +106,11 @@
   function publishFrame(ev) {
     var v;
     try { v = JSON.parse(ev.data); } catch (e) {
-      S.dropped++;
-      warn("dropped a frame that is not JSON");
+      drop("not JSON");
       return;
     }
     if (v === null) {
-      S.dropped++;
-      warn("dropped a frame that is JSON null");
+      drop("null");
       return;
     }
     // As KissJS: published on value.channel; without one only "*" sees it.
@@ -117,14 +118,20 @@
     if (typeof v === "object") {
       channel = v.channel;
       if (channel !== undefined && typeof channel !== "string") {
-        S.dropped++;
-        warn("dropped a frame whose channel is not a string");
+        drop("channel is not a string");
         return;
       }
       v.websocket = true;
     }
     publish(channel, v);
     hook("onmessage", ev);
+  }
+
+  // drop counts and logs a frame KissJS drops, in core's words (the rule's
+  // vectors, internal/rules/frames.json, hold both to the same).
+  function drop(reason) {
+    S.dropped++;
+    warn("dropped a frame from the server: " + reason);
   }
 
   // track remembers what bufferedAmount may still hold (Go's rt.unsent).

@@ -1,9 +1,10 @@
 // Package rules holds the test vectors of the rules that run twice: in Go
 // (core), and in the loader's first file, which opens the first socket while
-// the wasm loads and so cannot ask Go. Both test suites run the same
-// vectors: core's natively (core/rules_test.go), the loader's in Chromium
-// (wasm/rules_test.go). A change to a rule on either side fails one of them
-// until both agree again.
+// the wasm loads and so cannot ask Go (rules.json), and runs the per-frame
+// path in JavaScript for speed (frames.json). Both test suites run the same
+// vectors: core's natively (core/rules_test.go, core/frame_test.go), the
+// loader's in Chromium (wasm/rules_test.go, wasm/frames_test.go). A change
+// to a rule on either side fails one of them until both agree again.
 package rules
 
 import (
