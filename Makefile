@@ -76,13 +76,18 @@ test-browser: deps build $(BIN)/kiss-websocket
 bench: build $(BIN)/kiss-websocket $(BIN)/bench node_modules/.installed
 	@./scripts/ensure-chromium.sh
 	@mkdir -p out
+	@$(MAKE) -s dist DIST=out/bench-dist >/dev/null
 	set -o pipefail; $(NATIVE) $(GO) test -run '^$$' -bench . -benchmem -benchtime 300ms ./core | tee out/bench-go.txt
-	./$(BIN)/bench -update BENCHMARKS.md -gobench out/bench-go.txt
+	./$(BIN)/bench -web out/bench-dist -update BENCHMARKS.md -gobench out/bench-go.txt
 
 ## dist: dist/kiss-websocket-VERSION/, exactly what a KissJS app copies into
-## its static files (VERSION is the loader's kiss.websocket.version)
+## its static files (VERSION is the loader's kiss.websocket.version), the
+## loader's files without their comment lines
 VERSION = $(shell sed -n 's/^  var VERSION = "\(.*\)";$$/\1/p' $(WEB)/kiss-websocket.js)
-DIST_FILES := $(LOADER) kiss-websocket.wasm wasm_exec.js
+# The loader's files go without their comment lines (internal/jsstrip): a
+# page downloads the first before its first EVT_CONNECTED.
+DIST_BIN := kiss-websocket.wasm wasm_exec.js
+DIST_FILES := $(LOADER) $(DIST_BIN)
 # the declarations, and their opt-in global for apps with no `kiss` of their own
 DIST_TYPES := kiss-websocket.d.ts kiss-websocket-global.d.ts
 DIST ?= dist/kiss-websocket-$(VERSION)
@@ -90,7 +95,13 @@ dist: build
 	@test -n "$(VERSION)" || { echo "no VERSION in $(WEB)/kiss-websocket.js"; exit 1; }
 	@command -v brotli >/dev/null || { echo "make dist needs brotli for the .br files (Debian: apt-get install brotli)"; exit 1; }
 	rm -rf $(DIST).new && mkdir -p $(DIST).new
-	for f in $(DIST_FILES); do cp $(WEB)/$$f $(WEB)/$$f.br $(WEB)/$$f.gz $(DIST).new/; done
+	for f in $(DIST_BIN); do cp $(WEB)/$$f $(WEB)/$$f.br $(WEB)/$$f.gz $(DIST).new/; done
+	$(NATIVE) $(GO) build -o $(BIN)/jsstrip ./internal/jsstrip/cmd/jsstrip
+	for f in $(LOADER); do \
+		./$(BIN)/jsstrip $(WEB)/$$f $(DIST).new/$$f && \
+		{ ! command -v node >/dev/null || node --check $(DIST).new/$$f; } && \
+		gzip -9 -n -c $(DIST).new/$$f >$(DIST).new/$$f.gz && brotli -f -n -q 11 -o $(DIST).new/$$f.br $(DIST).new/$$f && chmod 644 $(DIST).new/$$f.br || exit 1; \
+	done
 	cp $(addprefix $(WEB)/,$(DIST_TYPES)) $(DIST).new/
 	rm -rf $(DIST) && mv $(DIST).new $(DIST)
 	@ls -l $(DIST) | awk 'NR > 1 {print "  " $$5 "\t" $$9}'
