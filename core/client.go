@@ -66,12 +66,13 @@ type Client struct {
 	reconnecting bool         // the attempt in progress is automatic
 	attempt      int
 	attempts     uint64
-	checkedAt    time.Time // the outage's last token check (zero: none yet)
-	exhausted    bool      // stopped after maxAttempts: Reconnect tries another round
-	offline      bool      // the device said it has no network: attempts wait for Reconnect
-	suspended    bool      // the page is in the back/forward cache: Resume reconnects
-	soon         bool      // the next automatic attempt goes without delay
-	resumed      bool      // Probed: until resumedUntil (monotonic), or a pong, a drop reconnects at once
+	tokenChecked bool          // the token was checked in this outage,
+	checkedAt    time.Duration // at monotonic() (not a time.Time: its methods, kept for fmt, cost the wasm 16 KB)
+	exhausted    bool          // stopped after maxAttempts: Reconnect tries another round
+	offline      bool          // the device said it has no network: attempts wait for Reconnect
+	suspended    bool          // the page is in the back/forward cache: Resume reconnects
+	soon         bool          // the next automatic attempt goes without delay
+	resumed      bool          // Probed: until resumedUntil (monotonic), or a pong, a drop reconnects at once
 	resumedUntil time.Duration
 	timer        *timer
 	nextDelay    time.Duration
@@ -164,7 +165,7 @@ func (c *Client) Start(cfg Config) (res <-chan Result, started bool, err error) 
 	c.cfg = cfg
 	c.notes = append(c.notes, cfg.Warnings...) // logged once, before the first event
 	c.outbox.SetLimits(cfg.Outbox)
-	c.attempt, c.checkedAt, c.exhausted, c.reconnecting = 0, time.Time{}, false, false
+	c.attempt, c.tokenChecked, c.exhausted, c.reconnecting = 0, false, false, false
 	ch := c.connectLocked()
 	c.flushEvents()
 	return ch, true, nil
@@ -180,7 +181,7 @@ func (c *Client) Reconnect() {
 	switch {
 	case c.state == StateReconnecting:
 	case c.state == StateClosed && c.exhausted:
-		c.exhausted, c.attempt, c.checkedAt = false, 0, time.Time{}
+		c.exhausted, c.attempt, c.tokenChecked = false, 0, false
 	default:
 		c.mu.Unlock()
 		return
@@ -754,7 +755,7 @@ func (c *Client) opened(h *connHandler, conn Conn, session string) {
 	if c.reconnecting {
 		kind = EventReconnected
 	}
-	c.attempt, c.reconnecting, c.checkedAt = 0, false, time.Time{}
+	c.attempt, c.reconnecting, c.tokenChecked = 0, false, false
 	if a, ok := conn.(Announced); !ok || !a.Announced() {
 		c.events = append(c.events, Event{Kind: kind})
 	}
@@ -851,12 +852,12 @@ func (c *Client) decideLocked(h *connHandler, ce *CloseError, act action) {
 	case actionCheckToken:
 		// h.url is empty when Options.URL failed: nothing reached the network.
 		// A relayed close is another tab's socket's: that tab checks.
-		recent := !c.checkedAt.IsZero() && time.Since(c.checkedAt) < TokenRecheck
+		recent := c.tokenChecked && monotonic()-c.checkedAt < TokenRecheck
 		if c.opts.CheckToken == nil || recent || ce.Relayed || !CarriesToken(c.cfg.SocketURL) || h.url == "" {
 			c.retryLocked(h, ce)
 			return
 		}
-		c.checkedAt = time.Now()
+		c.tokenChecked, c.checkedAt = true, monotonic()
 		gen := c.advanceLocked()
 		c.state = StateReconnecting
 		ctx := newStopper()
