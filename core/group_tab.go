@@ -54,10 +54,17 @@ type GroupWorld interface {
 	// conn while the tab leads: the per-frame path, which the Group does
 	// not see. ping: it is the heartbeat's "ping".
 	Write(conn ConnID, data []byte, ping bool) error
-	// Serve: the client's open sequence is done on the real socket of
-	// conn: the frames it received meanwhile go to the client now
-	// (GroupTab.Frame), and so do the next ones.
+	// Serve: the client's open sequence is done on conn (before the Group
+	// hears it): the frames the real socket received meanwhile go to the
+	// client now (GroupTab.Frame), and so do the next ones.
 	Serve(conn ConnID)
+}
+
+// GroupCloser is a GroupWorld told, inside the client's call, that the
+// client closes conn: the page's direct sends on it stop before the close
+// is queued (those made before it are queued first, GroupTab.Send).
+type GroupCloser interface {
+	Closing(conn ConnID)
 }
 
 // GroupTabOptions configure a GroupTab.
@@ -136,6 +143,22 @@ func (t *GroupTab) queue(c tabCall) {
 // platform learns from the client (its events) must not overtake them.
 func (t *GroupTab) Queue(fn func()) { t.queue(tabCall{kind: callFunc, fn: fn}) }
 
+// Send queues frames the page wrote on the stand-in conn by itself (the
+// per-frame path), in order with the client's calls.
+func (t *GroupTab) Send(conn ConnID, frames [][]byte) {
+	t.mu.Lock()
+	c := t.conns[conn]
+	if c == nil {
+		t.mu.Unlock()
+		return
+	}
+	for _, f := range frames {
+		t.inq = append(t.inq, tabCall{kind: callSend, conn: c, data: f})
+	}
+	t.mu.Unlock()
+	t.w.Wake()
+}
+
 // Stop: the tab is gone (closed or crashed). Run drops the client's calls
 // from now on (but runs Queue's functions), and Step does nothing.
 func (t *GroupTab) Stop() {
@@ -208,12 +231,12 @@ func (t *GroupTab) call(in []tabCall, i int) int {
 	c := x.conn
 	switch x.kind {
 	case callDial:
+		t.mu.Lock()
 		t.conns[c.id] = c
+		t.mu.Unlock()
 		t.stepLocked(GroupEvent{Kind: EvDial, Conn: c.id, URL: x.url, Session: x.session})
 	case callServe:
-		if c.isOwn() {
-			t.w.Serve(c.id)
-		}
+		t.w.Serve(c.id)
 		t.stepLocked(GroupEvent{Kind: EvServe, Conn: c.id})
 	case callSend:
 		if c.isOwn() {
@@ -262,6 +285,10 @@ func (t *GroupTab) stepLocked(evs ...GroupEvent) {
 func (t *GroupTab) effect(fx *GroupEffect) {
 	if t.trace != nil {
 		t.trace(fx)
+	}
+	switch fx.Kind {
+	case FxOpened, FxClosed, FxHandover:
+		t.w.Do(fx) // the world first: what the page shows of the connection
 	}
 	switch fx.Kind {
 	case FxOpened:
@@ -501,6 +528,9 @@ func (c *groupConn) Ping() error {
 }
 
 func (c *groupConn) Close(code int, reason string) error {
+	if w, ok := c.t.w.(GroupCloser); ok {
+		w.Closing(c.id)
+	}
 	c.t.queue(tabCall{kind: callClose, conn: c, code: code, reason: reason})
 	return nil
 }
