@@ -159,6 +159,18 @@ func (t *GroupTab) Send(conn ConnID, frames [][]byte) {
 	t.w.Wake()
 }
 
+// Close queues the page's own close of the stand-in conn (its
+// connection's close()), in order with the client's calls: the client
+// hears it end as a socket's close.
+func (t *GroupTab) Close(conn ConnID, code int, reason string) {
+	t.mu.Lock()
+	c := t.conns[conn]
+	t.mu.Unlock()
+	if c != nil {
+		t.queue(tabCall{kind: callClose, conn: c, code: code, reason: reason})
+	}
+}
+
 // Stop: the tab is gone (closed or crashed). Run drops the client's calls
 // from now on (but runs Queue's functions), and Step does nothing.
 func (t *GroupTab) Stop() {

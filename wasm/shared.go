@@ -157,6 +157,10 @@ func (s *sharedTab) in(list safejs.Value) {
 		case "s": // the page's sends on the stand-in, one task's
 			s.tab.Send(core.ConnID(num(i+1)), jsStrings(at(i+2)))
 			i += 3
+		case "c": // the page's close() on its stand-in
+			code, _ := at(i + 2).Int()
+			s.tab.Close(core.ConnID(num(i+1)), code, str(i+3))
+			i += 4
 		default:
 			i = n
 		}

@@ -115,7 +115,12 @@ __kissWebsocketPart("0.1.0", function (I) {
       this._out = null;
       if (out && out.length && toGo) toGo(["s", this._conn, out]);
     }
-    close() { /* Go's client closes it: kiss.websocket.close() */ }
+    close(code, reason) {
+      if (this.readyState > 1) return;
+      this._flush();
+      if (S.ws === this) S.live = false;
+      if (toGo) toGo(["c", this._conn, code || 1005, reason || ""]);
+    }
     _frame(d) {
       var ev = I.hooks.onmessage || this._n.message ? new MessageEvent("message", { data: d }) : { data: d };
       if (this.onmessage) this.onmessage(ev);
