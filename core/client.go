@@ -700,7 +700,7 @@ func (c *Client) dial(ctx *stopper, h *connHandler, timeout time.Duration, prev,
 	c.opening = nil // settled: nothing left to abort at the next attempt
 	if err == ErrHandover {
 		c.sockEnded = true
-		c.endedLocked(h, &CloseError{Code: CodeHandover, Reason: "HANDOVER", WasClean: true}, actionHandover)
+		c.endedLocked(h, handoverClose(), actionHandover)
 		c.flushEvents()
 		return
 	}
@@ -1057,8 +1057,8 @@ func (h *connHandler) HandleClose(ce *CloseError) {
 
 // HandleHandover is a typed handover (shared mode): what the Conn reports
 // unsent goes back to the outbox, and the client follows the socket to the
-// tab that leads now at once. It reports EVT_DISCONNECTED with 4900
-// HANDOVER, as the loader's forged close did.
+// tab that leads now at once. It reports EVT_DISCONNECTED as the close a
+// leading tab's socket gets when it hands over (1000 HANDOVER).
 func (h *connHandler) HandleHandover() {
 	c := h.c
 	c.mu.Lock()
@@ -1069,8 +1069,14 @@ func (h *connHandler) HandleHandover() {
 	}
 	c.sockEnded = true
 	c.reclaimLocked(h)
-	c.endedLocked(h, &CloseError{Code: CodeHandover, Reason: "HANDOVER", WasClean: true}, actionHandover)
+	c.endedLocked(h, handoverClose(), actionHandover)
 	c.flushEvents()
+}
+
+// handoverClose is how a handover reads in the client's events and stats:
+// the close the shared socket gets when its tab hands it over.
+func handoverClose() *CloseError {
+	return &CloseError{Code: CodeNormal, Reason: "HANDOVER", WasClean: true}
 }
 
 // reclaimStaleLocked takes back what a stand-in the client had already

@@ -301,21 +301,20 @@ func TestClose4002IsConnectionLostAndStops(t *testing.T) {
 	}
 }
 
-// A handover (shared mode: the socket moved to another tab's lead) is not a
-// failure: even with reconnection off, the tab reports the drop and is back
-// at once, with no delay.
-func TestHandoverReconnectsAtOnceEvenWithReconnectionOff(t *testing.T) {
+// A handover (shared mode) is a typed call, never a close code: a server
+// that closes with the code the loader once forged for it (4900) gets an
+// ordinary close, which with reconnection off stops the client.
+func TestACloseCodeIsNeverAHandover(t *testing.T) {
 	t.Parallel()
 	cfg := fast()
 	cfg.Reconnection.Enabled = false
-	cfg.Reconnection.Delay = time.Hour // a delay would show as a timeout below
-	e, rec, _ := openClientCfg(t, cfg)
-	e.srv.CloseAll(core.CodeHandover, "HANDOVER")
-	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected, core.EventReconnecting, core.EventReconnected)
-	if g[0].Close.Code != core.CodeHandover || g[2].Delay != 0 {
+	e, rec, c := openClientCfg(t, cfg)
+	e.srv.CloseAll(4900, "HANDOVER")
+	g := expect(t, rec, wait, core.EventClose, core.EventDisconnected)
+	if g[0].Close.Code != 4900 {
 		t.Fatalf("events %v", g)
 	}
-	wantUpgrades(t, e, 2)
+	stopped(t, e, rec, c, 1)
 }
 
 func TestClose4003IsConnectionClosedAndStops(t *testing.T) {

@@ -163,6 +163,16 @@ func (g *Group) Key() string { return g.key }
 // Leading reports whether this tab holds the lead (and its socket).
 func (g *Group) Leading() bool { return g.role == roleLeader }
 
+// StandIn is the client's stand-in connection and the channel of the
+// leader it is bound to ("" before a leader answered): the server frames
+// relayed there are that connection's.
+func (g *Group) StandIn() (ConnID, string) {
+	if g.si == nil {
+		return 0, ""
+	}
+	return g.si.conn, g.si.data
+}
+
 // Pending is how many frames this tab sent through a leader that it has
 // not yet acknowledged (its stand-in's bufferedAmount, in frames).
 func (g *Group) Pending() int {

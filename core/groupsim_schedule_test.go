@@ -332,7 +332,7 @@ func (r *simRun) send(t *simTab, n int) {
 	}
 	session := w.srv.session()
 	if t.client.State() == core.StateOpen {
-		session = t.openSession // the socket it writes to
+		session = t.tab.Opened() // the socket it writes to
 	}
 	w.logf("%s: the app sends %d (from id %d, state %s)", t.id, n, len(w.led.msgs)+1, t.client.State())
 	for range n {
@@ -352,16 +352,16 @@ func (r *simRun) closeTab(t *simTab) {
 	t.step(core.GroupEvent{Kind: core.EvLeave})
 	r.kill(t)
 	w.locks.up(t, func() { w.locks.drop(t) })
-	for _, c := range t.conns {
-		if k := c.sock; k != nil && !k.atServer && !k.byServer {
+	for _, k := range t.socks {
+		if !k.atServer && !k.byServer {
 			for _, f := range k.inflight { // its socket had failed unseen
 				w.led.lostWithLeader(f.data)
 			}
 			k.inflight = nil
 		}
 	}
-	for _, c := range t.conns {
-		if k := c.sock; k != nil && !k.closed && !k.closing {
+	for _, k := range t.socks {
+		if !k.closed && !k.closing {
 			w.srv.clientClose(k, core.CodeGoingAway, "")
 		}
 	}
@@ -377,24 +377,23 @@ func (r *simRun) crash(t *simTab) {
 	d := time.Duration(r.rng.Int64N(int64(2 * time.Second)))
 	w.after(d, func() {
 		w.locks.drop(t)
-		for _, c := range t.conns {
-			if k := c.sock; k != nil {
-				w.push(simEv{at: max(w.now, k.upLast), fn: func() {
-					w.srv.crashed(k)
-					// what its socket never sent (it had failed unseen) dies
-					// with it, followers' frames it had confirmed included
-					for _, f := range k.inflight {
-						w.led.lostWithLeader(f.data)
-					}
-					k.inflight = nil
-				}})
-			}
+		for _, k := range t.socks {
+			w.push(simEv{at: max(w.now, k.upLast), fn: func() {
+				w.srv.crashed(k)
+				// what its socket never sent (it had failed unseen) dies
+				// with it, followers' frames it had confirmed included
+				for _, f := range k.inflight {
+					w.led.lostWithLeader(f.data)
+				}
+				k.inflight = nil
+			}})
 		}
 	})
 }
 
 func (r *simRun) kill(t *simTab) {
 	t.dead = true
+	t.tab.Stop()
 	t.backlog = nil
 	r.w.async = true
 	_ = t.client.Close() // its events go nowhere now
@@ -551,16 +550,13 @@ func (r *simRun) shutdown() {
 	w := r.w
 	for _, t := range w.tabs {
 		t.dead = true
+		t.tab.Stop()
 		_ = t.client.Close()
 	}
 	w.async = true
 	w.quiesce()
 	for _, t := range w.tabs {
-		for _, c := range t.conns {
-			if c.state != connClosed {
-				t.connEnded(c, &core.GroupEffect{Kind: core.FxClosed, Conn: c.id, Close: core.CloseError{Code: core.CodeAbnormal}})
-			}
-		}
+		t.tab.Shutdown()
 	}
 	w.async = true
 	w.quiesce()

@@ -58,6 +58,7 @@ type simSock struct {
 	upLast   time.Duration
 	downLast time.Duration
 	inflight []upFrame // written by the tab, not yet read by the server
+	early    [][]byte  // received before the client's open sequence was done
 }
 
 type upFrame struct {

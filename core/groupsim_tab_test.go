@@ -11,9 +11,10 @@ import (
 	"github.com/kissjs/kiss-websocket/core"
 )
 
-// simTab is one browser tab: the real core.Client, the real core.Group, and
-// the executor between them and the world (what the loader will be in the
-// browser), plus the application that sends and the ledger of what it got.
+// simTab is one browser tab: the real core.Client, the real core.Group and
+// core.GroupTab (the executor between them, as in the browser), and the
+// tab's world (its timers, its page's tasks, the socket it holds while it
+// leads), plus the application that sends and the ledger of what it got.
 type simTab struct {
 	w        *simWorld
 	i        int
@@ -21,6 +22,7 @@ type simTab struct {
 	clientID string // the lock manager's id for this tab
 	client   *core.Client
 	g        *core.Group
+	tab      *core.GroupTab
 	cfg      core.Config
 
 	dead     bool // closed or crashed: nothing reaches it any more
@@ -36,13 +38,11 @@ type simTab struct {
 
 	appClosed bool           // the app called close() and has not started again
 	terminal  core.EventKind // the last terminal event of the client (0: none since the last start)
-	conns     map[core.ConnID]*simConn
-	nextConn  core.ConnID
-	timers    [5]uint64 // the armed id of each group timer
+	socks     []*simSock     // the real sockets it opened, oldest first
+	timers    [5]uint64      // the armed id of each group timer
 	relayOn   bool
 	relayName string
 	relayConn core.ConnID
-	evs       []core.GroupEvent // reused by step
 
 	// the app's ledger
 	nextN         int   // its sends so far
@@ -53,54 +53,30 @@ type simTab struct {
 	lastSeq       int   // the last server frame its app got
 	gotProbe      bool
 	wroteFor      []int // followers' messages this tab wrote as leader
-	openSession   string
 
-	mu      sync.Mutex // guards inq (the client's goroutines queue inputs)
-	inq     []tabInput
-	tmp     []tabInput
-	sendBuf [][]byte
+	mu  sync.Mutex // guards inq (the client's timers queue themselves)
+	inq []tabInput
+	tmp []tabInput
 }
 
-type inKind uint8
-
-const (
-	inDial inKind = iota + 1
-	inServe
-	inSend
-	inPing
-	inClose
-	inAbort
-	inEvent
-	inCheck
-	inTimer
-)
-
-// tabInput is one call of the client into the tab, queued for the loop.
+// tabInput is one of the client's timers, armed now.
 type tabInput struct {
-	kind    inKind
-	conn    *simConn
-	data    []byte
-	code    int
-	reason  string
-	url     string
-	session string
-	ev      core.EventKind
-	msgID   int // an EventMessage's id
-	reply   chan core.TokenStatus
-	timer   *simTimer
-	gen     int64
-	after   time.Duration
+	timer *simTimer
+	gen   int64
+	after time.Duration
 }
 
 func newTab(w *simWorld, i int, cfg core.Config, seed uint64) *simTab {
-	t := &simTab{w: w, i: i, id: "t" + strconv.Itoa(i), clientID: "c" + strconv.Itoa(i), cfg: cfg,
-		conns: map[core.ConnID]*simConn{}}
+	t := &simTab{w: w, i: i, id: "t" + strconv.Itoa(i), clientID: "c" + strconv.Itoa(i), cfg: cfg}
 	grng := rand.New(rand.NewPCG(seed, uint64(i)*2+1))
 	crng := rand.New(rand.NewPCG(seed, uint64(i)*2+2))
 	t.g = core.NewGroup(core.GroupOptions{Tab: t.id, Timing: w.timing, Rand: grng.Float64,
 		RTT: func() time.Duration { return t.client.Stats().RTT }})
+	t.tab = core.NewGroupTab(core.GroupTabOptions{Group: t.g, World: t, Now: w.wall,
+		Trace: t.trace, Woke: func() { w.async = true },
+		Fault: func(msg string) { w.violation("%s: %s", t.id, msg) }})
 	t.client = core.New(core.Options{
-		Dialer: t,
+		Dialer: t.tab,
 		URL: func(core.Config) (string, error) {
 			return "ws://kiss.test/?token=" + w.srv.token, nil // read at every attempt (the loop is idle)
 		},
@@ -110,10 +86,15 @@ func newTab(w *simWorld, i int, cfg core.Config, seed uint64) *simTab {
 		Rand:       crng.Float64,
 		AfterFunc:  t.afterFunc,
 	})
+	t.tab.Attach(t.client)
 	return t
 }
 
-// queue is how the client's goroutines reach the loop.
+// Wake is core.GroupWorld's: the loop takes the client's calls once the
+// bubble is idle.
+func (t *simTab) Wake() { t.w.wake() }
+
+// queue is how the client's timers reach the loop.
 func (t *simTab) queue(in tabInput) {
 	t.mu.Lock()
 	t.inq = append(t.inq, in)
@@ -121,31 +102,18 @@ func (t *simTab) queue(in tabInput) {
 	t.w.wake()
 }
 
-var (
-	_ core.Opener  = (*simTab)(nil)
-	_ core.Opening = (*simConn)(nil)
-	_ core.Conn    = (*simConn)(nil)
-)
-
-// Open is the tab's core.Opener: the group decides what the socket is.
-func (t *simTab) Open(url, session string) (core.Opening, error) {
-	t.nextConn++
-	c := &simConn{t: t, id: t.nextConn, opened: make(chan struct{}), failed: make(chan error, 1)}
-	t.queue(tabInput{kind: inDial, conn: c, url: url, session: session})
-	return c, nil
-}
-
-func (t *simTab) Dial(ctx core.Context, url string) (core.Conn, error) {
-	op, err := t.Open(url, t.w.srv.session())
-	if err != nil {
-		return nil, err
-	}
-	return op.Wait(ctx)
-}
+var _ core.GroupWorld = (*simTab)(nil)
 
 func (t *simTab) checkToken(ctx core.Context, _ string) core.TokenStatus {
 	reply := make(chan core.TokenStatus, 1)
-	t.queue(tabInput{kind: inCheck, reply: reply})
+	t.tab.Queue(func() {
+		if t.dead {
+			reply <- core.TokenUnknown
+		} else {
+			reply <- t.w.srv.check()
+		}
+		t.w.async = true
+	})
 	select {
 	case st := <-reply:
 		return st
@@ -154,12 +122,18 @@ func (t *simTab) checkToken(ctx core.Context, _ string) core.TokenStatus {
 	}
 }
 
+// onEvent takes the client's events in order with its calls on its
+// connections (a close's EvClose comes before the EvLeave its end sets off).
 func (t *simTab) onEvent(e core.Event) {
-	in := tabInput{kind: inEvent, ev: e.Kind}
-	if e.Kind == core.EventMessage {
-		in.msgID = frameID(e.Data)
+	kind, id := e.Kind, 0
+	if kind == core.EventMessage {
+		id = frameID(e.Data)
 	}
-	t.queue(in)
+	t.tab.Queue(func() {
+		if !t.dead {
+			t.event(kind, id)
+		}
+	})
 }
 
 // frameID reads the id of a frame {"channel":"m","id":N}.
@@ -174,118 +148,60 @@ func frameID(b []byte) int {
 	return n
 }
 
-// drain takes the client's inputs.
+// drain takes the client's inputs: its timers are armed now, whatever the
+// page does (they fire as its tasks); then its calls on its connections
+// and its events, in order. The client only acts in a task of its page
+// (its timers are the page's tasks, its goroutines wake on what a task
+// did): what it calls is that task's continuation, at once, as in a
+// browser.
 func (t *simTab) drain() {
 	t.mu.Lock()
 	t.tmp, t.inq = t.inq, t.tmp[:0]
 	in := t.tmp
 	t.mu.Unlock()
-	if len(in) == 0 {
-		return
-	}
-	// timers are armed now, whatever the page does; they fire as its tasks
-	n := 0
 	for _, x := range in {
-		if x.kind == inTimer {
-			if !t.dead {
-				x.timer.schedule(x.gen, x.after)
-			}
-			continue
+		if !t.dead {
+			x.timer.schedule(x.gen, x.after)
 		}
-		in[n] = x
-		n++
 	}
-	in = in[:n]
-	if len(in) == 0 {
-		return
-	}
-	if t.dead {
-		for _, x := range in {
-			if x.kind == inCheck {
-				x.reply <- core.TokenUnknown
-				t.w.async = true
-			}
-		}
-		return
-	}
-	// The client only acts in a task of its page (its timers are the
-	// page's tasks, its goroutines wake on what a task did): what it calls
-	// is that task's continuation, at once, as in a browser.
-	t.inputs(in)
+	t.tab.Run()
 }
 
-// inputs turns the client's calls into group events; a stand-in's sends of
-// one turn go as one EvSend.
-func (t *simTab) inputs(in []tabInput) {
-	for i := 0; i < len(in); i++ {
-		x := &in[i]
-		c := x.conn
-		switch x.kind {
-		case inDial:
-			t.conns[c.id] = c
-			c.session = x.session
-			t.step(core.GroupEvent{Kind: core.EvDial, Conn: c.id, URL: x.url, Session: x.session})
-		case inServe:
-			if c.sock != nil {
-				t.serveSock(c)
-			}
-			t.step(core.GroupEvent{Kind: core.EvServe, Conn: c.id})
-		case inSend:
-			if c.sock != nil {
-				t.writeOwn(c, x.data)
-				continue
-			}
-			frames := append(t.sendBuf[:0], x.data)
-			for i+1 < len(in) && in[i+1].kind == inSend && in[i+1].conn == c {
-				i++
-				frames = append(frames, in[i].data)
-			}
-			t.sendBuf = frames[:0]
-			t.step(core.GroupEvent{Kind: core.EvSend, Conn: c.id, Frames: append([][]byte(nil), frames...)})
-		case inPing:
-			if c.sock != nil {
-				t.writeOwn(c, []byte("ping"))
-				continue
-			}
-			t.step(core.GroupEvent{Kind: core.EvPing, Conn: c.id})
-		case inClose:
-			t.step(core.GroupEvent{Kind: core.EvClose, Conn: c.id, Code: x.code, Reason: x.reason})
-		case inAbort:
-			t.step(core.GroupEvent{Kind: core.EvAbort, Conn: c.id})
-		case inEvent:
-			t.event(x)
-		case inCheck:
-			x.reply <- t.w.srv.check()
-			t.w.async = true
-		}
-	}
-}
-
-// writeOwn is the loader's hot path: the leader's client writes straight to
+// Write is the loader's hot path: the leader's client writes straight to
 // its socket.
-func (t *simTab) writeOwn(c *simConn, data []byte) {
-	k := c.sock
+func (t *simTab) Write(conn core.ConnID, data []byte, ping bool) error {
+	k := t.sock(conn)
 	if k.closed || k.closing {
-		if string(data) != "ping" {
+		if !ping {
 			t.w.violation("%s: its client wrote on its closed socket %d (the frame is lost)", t.id, k.id)
 		}
-		return
+		return nil
 	}
 	t.w.srv.write(k, [][]byte{data}, "")
+	return nil
 }
 
-func (t *simTab) event(x *tabInput) {
+func (t *simTab) sock(conn core.ConnID) *simSock {
+	for _, k := range t.socks {
+		if k.conn == conn {
+			return k
+		}
+	}
+	return nil
+}
+
+func (t *simTab) event(kind core.EventKind, msgID int) {
 	w := t.w
-	switch x.ev {
+	switch kind {
 	case core.EventMessage:
-		w.led.delivered(t, x.msgID)
+		w.led.delivered(t, msgID)
 	case core.EventConnectionClosed, core.EventConnectionLost, core.EventUnusableToken:
-		t.terminal = x.ev
-		w.logf("%s: %s", t.id, x.ev)
+		t.terminal = kind
+		w.logf("%s: %s", t.id, kind)
 		t.step(core.GroupEvent{Kind: core.EvLeave})
 	case core.EventConnected, core.EventReconnected, core.EventDisconnected:
 		w.churn++
-		w.logf("%s: %s", t.id, x.ev)
+		w.logf("%s: %s", t.id, kind)
 	}
 }
 
@@ -327,61 +243,38 @@ func (t *simTab) resume() {
 
 // step feeds the group state machine and carries out its effects.
 func (t *simTab) step(evs ...core.GroupEvent) {
-	if t.dead {
-		return
-	}
-	for _, fx := range t.g.Step(t.w.wall(), evs) {
-		t.effect(fx)
+	if !t.dead {
+		t.tab.Step(evs...)
 	}
 }
 
-func (t *simTab) effect(fx core.GroupEffect) {
-	w := t.w
-	if w.trace != nil && fx.Kind != core.FxDeliver {
-		w.logf("%s: %s", t.id, describeFx(&fx))
+func (t *simTab) trace(fx *core.GroupEffect) {
+	if t.w.trace != nil && fx.Kind != core.FxDeliver {
+		t.w.logf("%s: %s", t.id, describeFx(fx))
 	}
+}
+
+// Do carries out the effects that are the world's (core.GroupWorld).
+func (t *simTab) Do(fx *core.GroupEffect) {
+	w := t.w
 	switch fx.Kind {
-	case core.FxOpened:
-		c := t.conns[fx.Conn]
-		t.openSession = c.session
-		c.mu.Lock()
-		c.state = connOpen
-		c.mu.Unlock()
-		close(c.opened)
-		w.async = true
-	case core.FxDeliver:
-		c := t.conns[fx.Conn]
-		for _, f := range fx.Frames {
-			c.h.HandleFrame(true, f)
-		}
-	case core.FxPong:
-		t.conns[fx.Conn].h.HandlePong()
-	case core.FxClosed, core.FxHandover:
-		t.connEnded(t.conns[fx.Conn], &fx)
 	case core.FxUnsent:
 		w.violation("%s: %d frames written on conn %d after it closed: lost", t.id, len(fx.Frames), fx.Conn)
 	case core.FxLost:
 		for _, f := range fx.Frames {
 			w.led.lostWithLeader(f)
 		}
-	case core.FxReclaim:
-		t.client.Reclaim(fx.Session, fx.Frames)
-	case core.FxHurry:
-		w.async = true
-		t.client.Hurry()
 	case core.FxOpenSocket:
-		c := t.conns[fx.Conn]
-		c.sock = w.srv.connect(t, c.id, fx.URL)
+		t.socks = append(t.socks, w.srv.connect(t, fx.Conn, fx.URL))
 	case core.FxWrite:
-		c := t.conns[fx.Conn]
-		if k := c.sock; k != nil && !k.closed && !k.closing {
+		if k := t.sock(fx.Conn); k != nil && !k.closed && !k.closing {
 			w.led.written(t, fx.From, fx.Frames)
 			w.srv.write(k, fx.Frames, fx.From)
 		} else {
 			w.violation("%s: group wrote on socket of conn %d, which is closed", t.id, fx.Conn)
 		}
 	case core.FxCloseSocket:
-		if k := t.conns[fx.Conn].sock; k != nil {
+		if k := t.sock(fx.Conn); k != nil {
 			w.srv.clientClose(k, fx.Code, fx.Reason)
 		}
 	case core.FxRelay:
@@ -408,37 +301,6 @@ func (t *simTab) effect(fx core.GroupEffect) {
 		})
 	case core.FxStopTimer:
 		t.timers[fx.Timer] = 0
-	}
-}
-
-// connEnded tells the client its connection closed or moved.
-func (t *simTab) connEnded(c *simConn, fx *core.GroupEffect) {
-	t.w.async = true // the client may start an attempt (a goroutine)
-	c.mu.Lock()
-	c.state = connClosed
-	c.unsent = fx.Frames
-	h := c.h
-	if h == nil {
-		c.early = fx
-	}
-	c.mu.Unlock()
-	switch {
-	case h == nil:
-		var err error = core.ErrHandover
-		if fx.Kind == core.FxClosed {
-			ce := fx.Close
-			err = &ce
-		}
-		select {
-		case c.failed <- err:
-		default:
-			t.w.violation("%s: conn %d ended twice", t.id, c.id)
-		}
-	case fx.Kind == core.FxHandover:
-		h.HandleHandover()
-	default:
-		ce := fx.Close
-		h.HandleClose(&ce)
 	}
 }
 
@@ -478,29 +340,30 @@ func (t *simTab) socketFrame(k *simSock, data []byte) {
 	if k.closed {
 		return
 	}
-	c := t.conns[k.conn]
-	if c.h == nil || c.state != connOpen {
-		c.earlyFrames = append(c.earlyFrames, data)
+	if !t.tab.Frame(k.conn, data) {
+		k.early = append(k.early, data)
 		return
 	}
 	if string(data) == "pong" {
-		c.h.HandlePong()
 		return
 	}
-	c.h.HandleFrame(true, data)
 	if t.relayOn && t.relayConn == k.conn {
 		t.w.bc.post(t, t.relayName, core.GroupMsg{T: core.MsgFrames, From: t.id, Frames: [][]byte{data}})
 	}
 }
 
-// serveSock delivers what the real socket received before the client's
-// open sequence was done.
-func (t *simTab) serveSock(c *simConn) {
-	early := c.earlyFrames
-	c.earlyFrames = nil
+// Serve delivers what the real socket received before the client's open
+// sequence was done (core.GroupWorld).
+func (t *simTab) Serve(conn core.ConnID) {
+	k := t.sock(conn)
+	if k == nil {
+		return
+	}
+	early := k.early
+	k.early = nil
 	for _, d := range early {
 		if string(d) != "pong" {
-			c.h.HandleFrame(true, d)
+			t.tab.Frame(conn, d)
 		}
 	}
 }
@@ -508,9 +371,3 @@ func (t *simTab) serveSock(c *simConn) {
 func (t *simTab) message(name string, m *core.GroupMsg) {
 	t.step(core.GroupEvent{Kind: core.EvMessage, Name: name, Msg: *m})
 }
-
-const (
-	connConnecting connState = iota
-	connOpen
-	connClosed
-)

@@ -152,7 +152,7 @@ func TestHandoverBeforeOpenIsTheSameAttempt(t *testing.T) {
 }
 
 // An open socket that moves reconnects at once, whatever the reconnection
-// settings, reports the drop as 4900 HANDOVER, and sends what it never
+// settings, reports the drop as its socket's 1000 HANDOVER, and sends what it never
 // sent first on the next socket.
 func TestHandoverAfterOpenReconnectsAtOnce(t *testing.T) {
 	for _, enabled := range []bool{true, false} {
@@ -176,8 +176,8 @@ func TestHandoverAfterOpenReconnectsAtOnce(t *testing.T) {
 		})
 		wantTimeline(t, got,
 			"0 EVT_CONNECTED",
-			"1000 close 4900 HANDOVER",
-			"1000 EVT_DISCONNECTED 4900 HANDOVER",
+			"1000 close 1000 HANDOVER",
+			"1000 EVT_DISCONNECTED 1000 HANDOVER",
 			"1000 EVT_RECONNECTING",
 			"1000 EVT_RECONNECTED")
 		if want := []string{`{"n":1}`, `{"n":2}`, `{"n":3}`}; !slices.Equal(next, want) {

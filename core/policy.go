@@ -13,10 +13,6 @@ const (
 	CodeNotResponding   = 4000 // heartbeat timeout (SERVER_NOT_RESPONDING)
 	CodeTooManySockets  = 4002 // too many sockets for this user
 	CodeDefinitiveClose = 4003 // close() or the server's definitive close
-	// CodeHandover is ours, never on the wire: in shared mode the socket a
-	// tab used moved to another tab's lead (or to this tab's). The server did
-	// not fail, so it costs no attempt and reconnects at once.
-	CodeHandover = 4900
 )
 
 // action is what the client does after a socket closes.
@@ -36,7 +32,9 @@ const (
 	actionLost
 	// actionClosed publishes EVT_CONNECTION_CLOSED and stops (4003).
 	actionClosed
-	// actionHandover reconnects at once, spending no attempt (CodeHandover).
+	// actionHandover reconnects at once, spending no attempt: in shared
+	// mode the socket moved to another tab's lead (or to this tab's), a
+	// typed call (Handler.HandleHandover, ErrHandover), never a close code.
 	actionHandover
 )
 
@@ -60,8 +58,6 @@ func decide(code int, reason string) action {
 		return actionClosed
 	case code == CodeGoingAway:
 		return actionServerGone
-	case code == CodeHandover:
-		return actionHandover
 	case code == CodeAbnormal && reason == "":
 		return actionCheckToken
 	}

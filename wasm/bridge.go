@@ -40,6 +40,7 @@ func newBridge(kiss safejs.Value, js *loader) *bridge {
 		OnEvent:    b.onEvent,
 		Log:        func(msg string) { js.warn(strings.TrimPrefix(msg, "kiss.websocket: ")) },
 	})
+	b.dialer.client = b.client
 	return b
 }
 
@@ -223,6 +224,12 @@ func (b *bridge) onEvent(e core.Event) {
 	}
 	b.js.emit(e.Kind.String(), payload)
 	switch e.Kind {
+	case core.EventConnectionClosed, core.EventConnectionLost, core.EventUnusableToken:
+		if g := b.dialer.group; g != nil {
+			g.page(core.EvLeave, false) // the client ended: the lead and the socket go
+		}
+	}
+	switch e.Kind {
 	case core.EventUnusableToken:
 		if sess := b.sess.obj(); isObject(sess) {
 			if fn, err := sess.Get("logout"); err == nil && isFunc(fn) {
@@ -283,20 +290,35 @@ func (b *bridge) listen() {
 	add(win, "offline", func(safejs.Value) { b.client.Offline() })
 	add(doc, "visibilitychange", func(safejs.Value) {
 		if s, ok := getString(doc, "visibilityState"); ok && s == "visible" {
+			b.group(core.EvVisible)
 			b.client.Reconnect()
+		} else {
+			b.group(core.EvHidden)
 		}
 	})
 	add(win, "pagehide", func(ev safejs.Value) {
 		if persisted(ev) {
 			b.client.Suspend()
 		}
+		b.group(core.EvLeave) // the page goes: the lead and the socket first
 	})
+	add(doc, "freeze", func(safejs.Value) { b.group(core.EvFreeze) })
 	add(win, "pageshow", func(ev safejs.Value) {
 		if persisted(ev) {
 			b.client.Resume()
 		}
 	})
-	add(doc, "resume", func(safejs.Value) { b.client.Probe() })
+	add(doc, "resume", func(safejs.Value) {
+		b.group(core.EvResume)
+		b.client.Probe()
+	})
+}
+
+// group tells this tab's group of a page event, in shared mode.
+func (b *bridge) group(kind core.GroupEventKind) {
+	if g := b.dialer.group; g != nil {
+		g.page(kind, true)
+	}
 }
 
 // page acts on what the page's life did while the loader held the calls
@@ -360,7 +382,15 @@ func (b *bridge) stats() any {
 		"dropped":         float64(s.Dropped) + c.dropped,
 		"refused":         float64(s.Refused),
 		"discarded":       float64(s.Discarded),
+		"shared":          b.sharedStats(c.relayedIn),
 	}
+}
+
+func (b *bridge) sharedStats(relayedIn float64) any {
+	if g := b.dialer.group; g != nil {
+		return g.stats(relayedIn)
+	}
+	return nil
 }
 
 // debug reports what a closed client must not leave behind.

@@ -4,6 +4,7 @@ package main
 
 import (
 	"sync"
+	"time"
 
 	"github.com/hack-pad/safejs"
 	"github.com/kissjs/kiss-websocket/core"
@@ -123,7 +124,7 @@ func (l *loader) typeOf(v safejs.Value) string {
 }
 
 // counters are the loader's frame counters (the per-frame path is there).
-type counters struct{ framesIn, bytesIn, framesOut, bytesOut, dropped float64 }
+type counters struct{ framesIn, bytesIn, framesOut, bytesOut, dropped, relayedIn float64 }
 
 func (l *loader) counters() counters {
 	c, err := l.call("counters")
@@ -138,17 +139,15 @@ func (l *loader) counters() counters {
 		f, _ := v.Float()
 		return f
 	}
-	return counters{num("framesIn"), num("bytesIn"), num("framesOut"), num("bytesOut"), num("dropped")}
+	return counters{num("framesIn"), num("bytesIn"), num("framesOut"), num("bytesOut"), num("dropped"), num("relayedIn")}
 }
 
 // The socket calls take the record open returned.
 
 // open adopts pre (a socket init() made while the wasm loaded) or makes a
 // socket for url; onOpen, onClose and onPong are called from its events.
-// With shared, the socket is this tab's when it leads, else a stand-in that
-// goes through the tab that does; the tabs of a group share session.
-func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value, shared bool, session string) (safejs.Value, error) {
-	return l.call("open", url, onOpen, onClose, onPong, pre, shared, session)
+func (l *loader) open(url string, onOpen, onClose, onPong, pre safejs.Value) (safejs.Value, error) {
+	return l.call("open", url, onOpen, onClose, onPong, pre)
 }
 
 // live lets frames in (the open sequence is over) and dispatches early ones.
@@ -196,3 +195,119 @@ func (l *loader) unsent(rec safejs.Value) [][]byte {
 	}
 	return out
 }
+
+// Shared mode: the typed calls into the loader's shared-mode file (its
+// executor object, sh), which does what core.Group decides.
+
+// shared returns the shared-mode executor when this tab shares a socket:
+// asked (init's shared, or the script's data-shared) and the browser has
+// Web Locks and BroadcastChannel (else it notes once that it cannot).
+func (l *loader) shared(asked bool) (safejs.Value, bool) {
+	v, err := l.call("shared", asked)
+	if err != nil || !isObject(v) {
+		return safejs.Undefined(), false
+	}
+	return v, true
+}
+
+func (l *loader) sh(sh safejs.Value, name string, args ...any) (safejs.Value, error) {
+	v, err := sh.Call(name, args...)
+	if err != nil {
+		l.mu.Lock()
+		first := !l.failed["sh."+name]
+		l.failed["sh."+name] = true
+		l.mu.Unlock()
+		if first {
+			println("kiss.websocket: loader call sh." + name + " failed: " + err.Error())
+		}
+	}
+	return v, err
+}
+
+// shStart hands the executor Go's entry: what happened, once per task.
+func (l *loader) shStart(sh, entry safejs.Value) { _, _ = l.sh(sh, "start", entry) }
+
+// shStandin makes the stand-in a following tab shows as its connection.
+func (l *loader) shStandin(sh safejs.Value, url string, conn float64) (safejs.Value, error) {
+	return l.sh(sh, "standin", url, conn)
+}
+
+// shSource: the frames relayed on channel name are rec's (a stand-in).
+func (l *loader) shSource(sh safejs.Value, name string, rec safejs.Value) {
+	_, _ = l.sh(sh, "source", name, rec)
+}
+
+// shPending: rec's frames the leader has not yet confirmed written.
+func (l *loader) shPending(sh, rec safejs.Value, n int) { _, _ = l.sh(sh, "pending", rec, n) }
+
+// shOpened and shClosed are the stand-in's open and close.
+func (l *loader) shOpened(sh, rec safejs.Value, protocol, extensions string) {
+	_, _ = l.sh(sh, "opened", rec, protocol, extensions)
+}
+
+func (l *loader) shClosed(sh, rec safejs.Value, code int, reason string, wasClean bool) {
+	_, _ = l.sh(sh, "closed", rec, code, reason, wasClean)
+}
+
+// shClosing stops the page's direct sends on a stand-in, after passing Go
+// those it holds.
+func (l *loader) shClosing(sh, rec safejs.Value) { _, _ = l.sh(sh, "closing", rec) }
+
+// shQuiet stops publishing a handed-over socket's frames.
+func (l *loader) shQuiet(sh, rec safejs.Value) { _, _ = l.sh(sh, "quiet", rec) }
+
+// shWrite writes a follower's frames on the real socket, owned by from.
+func (l *loader) shWrite(sh, rec safejs.Value, frames [][]byte, from string) {
+	arr := make([]any, len(frames))
+	for i, f := range frames {
+		arr[i] = string(f)
+	}
+	_, _ = l.sh(sh, "write", rec, arr, from)
+}
+
+// shClose closes the real socket.
+func (l *loader) shClose(sh, rec safejs.Value, code int, reason string) {
+	_, _ = l.sh(sh, "close", rec, code, reason)
+}
+
+// shLeft is what the real socket still buffered at its end, and whose.
+func (l *loader) shLeft(sh, rec safejs.Value) (frames [][]byte, owners []string) {
+	v, err := l.sh(sh, "left", rec)
+	if err != nil || !isObject(v) {
+		return nil, nil
+	}
+	f, _ := v.Get("frames")
+	o, _ := v.Get("owners")
+	frames = jsStrings(f)
+	for _, b := range jsStrings(o) {
+		owners = append(owners, string(b))
+	}
+	return frames, owners
+}
+
+// shRelay turns the copy of rec's frames to channel name on or off.
+func (l *loader) shRelay(sh safejs.Value, on bool, name string, rec safejs.Value) {
+	_, _ = l.sh(sh, "relay", on, name, rec)
+}
+
+func (l *loader) shListen(sh safejs.Value, name string, on bool) { _, _ = l.sh(sh, "listen", name, on) }
+
+func (l *loader) shPost(sh safejs.Value, name, msg string) { _, _ = l.sh(sh, "post", name, msg) }
+
+func (l *loader) shLock(sh safejs.Value, name string, req uint64, steal bool) {
+	_, _ = l.sh(sh, "lock", name, float64(req), steal)
+}
+
+func (l *loader) shAbortLock(sh safejs.Value, req uint64) { _, _ = l.sh(sh, "abortLock", float64(req)) }
+
+func (l *loader) shRelease(sh safejs.Value, req uint64) { _, _ = l.sh(sh, "release", float64(req)) }
+
+func (l *loader) shQuery(sh safejs.Value, name string, req uint64) {
+	_, _ = l.sh(sh, "query", name, float64(req))
+}
+
+func (l *loader) shTimer(sh safejs.Value, timer int, req uint64, after time.Duration) {
+	_, _ = l.sh(sh, "timer", timer, float64(req), float64(after)/float64(time.Millisecond))
+}
+
+func (l *loader) shStop(sh safejs.Value, timer int) { _, _ = l.sh(sh, "stop", timer) }

@@ -24,6 +24,10 @@ type browserDialer struct {
 	// shared is the config's shared flag of the init that started the
 	// client (init({shared: true})): every attempt asks for the shared socket.
 	shared bool
+	// client is the one the dialer opens for; group its tab's part in
+	// shared mode, made at the first attempt that shares.
+	client *core.Client
+	group  *sharedTab
 }
 
 // sock is one browser WebSocket, implementing core.Opening and core.Conn.
@@ -66,6 +70,15 @@ func (d *browserDialer) Dial(ctx core.Context, url string) (core.Conn, error) {
 // Open runs with the client's lock held: it only calls JavaScript, which
 // calls back into Go later, from events.
 func (d *browserDialer) Open(url, session string) (core.Opening, error) {
+	if sh, ok := d.js.shared(d.shared); ok && !isObject(d.adopt) {
+		if d.group == nil {
+			d.group = newSharedTab(d.js, sh, d.client, documentHidden())
+		}
+		return d.group.open(url, session)
+	}
+	if d.group != nil {
+		d.group.page(core.EvLeave, false) // no longer shared: this tab leaves its group
+	}
 	s := &sock{js: d.js, opened: make(chan struct{}), failed: make(chan *core.CloseError, 1)}
 	var once sync.Once
 	onOpen, rel1, err1 := newFunc(func(safejs.Value, []safejs.Value) any {
@@ -94,7 +107,7 @@ func (d *browserDialer) Open(url, session string) (core.Opening, error) {
 	}
 	pre := d.adopt
 	d.adopt = safejs.Undefined()
-	rec, err := d.js.open(url, onOpen, onClose, onPong, pre, d.shared, session)
+	rec, err := d.js.open(url, onOpen, onClose, onPong, pre)
 	if err == nil {
 		s.rec = rec
 		s.ws, err = rec.Get("ws")
@@ -294,4 +307,18 @@ func (s *sock) readyState() int {
 		return wsClosed
 	}
 	return n
+}
+
+// documentHidden reads document.hidden.
+func documentHidden() bool {
+	doc, err := global("document")
+	if err != nil || !isObject(doc) {
+		return false
+	}
+	v, err := doc.Get("hidden")
+	if err != nil {
+		return false
+	}
+	h, _ := v.Truthy()
+	return h
 }

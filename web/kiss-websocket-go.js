@@ -10,20 +10,12 @@ __kissWebsocketPart("0.1.0", function (I) {
 
   var S = I.S;
 
-  // socket is a new socket for Go: a WebSocket, or in shared mode a
-  // stand-in for the leading tab's when this tab does not lead.
-  function socket(url, shared, session) {
-    var r = I.shared && I.shared.socket(url, shared, session);
-    return r || I.record(new WebSocket(url));
-  }
-
   function detach(r) {
     var sock = r.ws;
     sock.onopen = null; sock.onclose = null; sock.onmessage = null;
     r.open = null; r.close = null;
-    if (r.shared && I.shared) I.shared.detached(r);
     if (S.ws !== sock) return;
-    S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = [];
+    S.recv = false; S.live = false; S.early = []; S.pong = null; S.awaitPong = false; S.unacked = []; S.owners = [];
   }
 
   // rt is what Go calls; it never sees frames. A socket is passed as the
@@ -34,8 +26,8 @@ __kissWebsocketPart("0.1.0", function (I) {
     // open adopts the first socket, which init() made before Go was there
     // (what it went through since is in the loader's record, which Go gets
     // next), or makes one.
-    open: function (url, onOpen, onClose, onPong, pre, shared, session) {
-      var r = pre && !pre.adopted ? pre : socket(url, shared, session);
+    open: function (url, onOpen, onClose, onPong, pre) {
+      var r = pre && !pre.adopted ? pre : I.record(new WebSocket(url));
       r.adopted = true;
       I.adopt(r);
       r.open = onOpen; r.close = onClose;
@@ -51,7 +43,6 @@ __kissWebsocketPart("0.1.0", function (I) {
       detach(r);
       if (r.ws.readyState < 2) try { r.ws.close(); } catch (e) { /* already closing */ }
       if (I.ws.connection === r.ws) I.ws.connection = r.prev;
-      if (r.shared && I.shared) I.shared.discarded(r);
     },
     // link keeps what Go's refresh decided (core.Link) for every tab.
     link: function (token, root) {
@@ -61,7 +52,6 @@ __kissWebsocketPart("0.1.0", function (I) {
     live: function (r) {
       if (S.ws !== r.ws) return;
       S.recv = true; S.live = true;
-      if (r.shared && I.shared) I.shared.live(r);
       var early = S.early;
       S.early = [];
       for (var i = 0; i < early.length; i++) {
@@ -77,7 +67,6 @@ __kissWebsocketPart("0.1.0", function (I) {
     unsent: function (r) {
       var out = [];
       if (S.ws !== r.ws) return out;
-      if (r.standin) return r.ws._unsent();
       var left = r.ws.bufferedAmount;
       for (var i = S.unacked.length - 1; i >= 0 && left > 0; i--) {
         var s = S.unacked[i];
@@ -89,7 +78,7 @@ __kissWebsocketPart("0.1.0", function (I) {
     // ping sends the heartbeat; the next "pong" goes to Go.
     ping: function (r) { if (S.ws === r.ws) S.awaitPong = true; I.track(r.ws, "ping"); },
     counters: function () {
-      return { framesIn: S.framesIn, bytesIn: S.bytesIn, framesOut: S.framesOut, bytesOut: S.bytesOut, dropped: S.dropped };
+      return { framesIn: S.framesIn, bytesIn: S.bytesIn, framesOut: S.framesOut, bytesOut: S.bytesOut, dropped: S.dropped, relayedIn: S.relayedIn || 0 };
     },
     configure: function (config, maxBytes) {
       config = config || {}; // init(null) is init({})
@@ -97,7 +86,6 @@ __kissWebsocketPart("0.1.0", function (I) {
       S.maxBytes = maxBytes;
     },
     emit: function (name, payload) {
-      if (I.shared) I.shared.emitted(name);
       if (name === "close") {
         I.hook("onclose");
         return;
@@ -110,6 +98,9 @@ __kissWebsocketPart("0.1.0", function (I) {
       d.promise = new Promise(function (resolve, reject) { d.resolve = resolve; d.reject = reject; });
       return d;
     },
+    // shared: shared mode's executor (kiss-websocket-shared.js) when this
+    // tab shares its socket (asked: init's shared), else null
+    shared: function (asked) { return I.sh ? I.sh.wants(asked) : null; },
     typeOf: function (v) { return Array.isArray(v) ? "array" : typeof v; },
     warn: I.warn,
     ready: I.ready

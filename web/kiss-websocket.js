@@ -44,7 +44,7 @@
   // the socket; relay: copy frames to the tabs led; pong: Go's, once a ping.
   var S = {
     ws: null, recv: false, live: false, early: [], relay: false, awaitPong: false, pong: null,
-    unacked: [], maxBytes: 1048576, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, dropped: 0
+    unacked: [], owners: [], maxBytes: 1048576, framesIn: 0, bytesIn: 0, framesOut: 0, bytesOut: 0, dropped: 0
   };
 
   // I is what the other files of the loader share with this one.
@@ -134,11 +134,13 @@
     warn("dropped a frame from the server: " + reason);
   }
 
-  // track remembers what bufferedAmount may still hold (Go's rt.unsent).
-  function track(sock, s) {
-    if (sock.bufferedAmount === 0) S.unacked.length = 0;
+  // track remembers what bufferedAmount may still hold (Go's rt.unsent),
+  // and who wrote it (owner: a follower in shared mode, "" this tab).
+  function track(sock, s, owner) {
+    if (sock.bufferedAmount === 0) { S.unacked.length = 0; S.owners.length = 0; }
     sock.send(s);
     S.unacked.push(s);
+    S.owners.push(owner || "");
   }
 
   function write(sock, s) {
@@ -304,13 +306,14 @@
 
   // record makes sock the socket of the moment (connection is the browser's
   // WebSocket itself, as in KissJS); Go knows it by this record.
-  function record(sock, g, standin) {
+  function record(sock) {
     var r = { ws: sock, opened: false, closed: null, adopted: false, announced: false,
-      open: null, close: null, prev: ws.connection, standin: !!standin, shared: g || null, moved: false };
+      open: null, close: null, prev: ws.connection };
     sock.onopen = function () { r.opened = true; if (r.open) r.open(); else if (r === first) firstOpened(r); };
     sock.onclose = function (ev) { r.closed = ev; if (r.close) r.close(ev); else if (r === first) firstClosed(r, ev); };
     sock.onmessage = onFrame;
-    S.ws = sock; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = null; S.unacked = [];
+    S.ws = sock; S.recv = false; S.live = false; S.early = []; S.awaitPong = false; S.pong = null;
+    r.unacked = S.unacked = []; r.owners = S.owners = [];
     ws.connection = sock;
     return r;
   }
@@ -451,7 +454,6 @@
     },
     close: function () {
       if (!initCalled) throw new Error(NO_INIT_CLOSE);
-      if (I.shared) I.shared.leaving(); // the lead moves, the socket stays for the others
       if (held()) {
         // As KissJS: the socket closes now (reset() reads readyState), also
         // on a second close(); Go, replaying it, makes no second call.
@@ -494,9 +496,7 @@
     reconnect: api.reconnect,
     stats: function () {
       if (!impl) return undefined;
-      var st = impl.stats();
-      st.shared = I.shared ? I.shared.stats(st) : null;
-      return st;
+      return impl.stats();
     },
     on: function (event, fn) {
       if (typeof fn !== "function") throw new TypeError("kiss.websocket.on: the listener must be a function");
@@ -627,7 +627,6 @@
   // KissJS publishes a definitive close (onclose, EVT_CONNECTION_CLOSED).
   function fail(e) {
     if (failure) return;
-    if (I.shared) I.shared.failed(); // lead no one
     var why = e && e.message ? e.message : String(e);
     if (blockedByCSP(e)) {
       why = "the page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to its script-src directive (" + why + ")";

@@ -466,3 +466,63 @@ func nthEpoch(t *testing.T, tb *tab, name string, i int) time.Time {
 	eval(t, tb.ctx, fmt.Sprintf(`T.events.filter(function (e) { return e.name === %q; })[%d].epoch`, name, i), &ms)
 	return time.UnixMilli(int64(ms))
 }
+
+// A handover in the browser goes through the group's typed calls: when the
+// leading tab closes, each other tab's connection (a stand-in) ends as a
+// handover, with the close the leader's own socket gets (1000 HANDOVER),
+// and no close code is forged for it (the loader once closed stand-ins
+// with 4900); what the tabs send while the lead moves reaches the server
+// once each, in order.
+func TestSharedHandoverIsATypedCall(t *testing.T) {
+	e := newEnv(t)
+	defer limitSockets(t, e, 1)()
+	user, tabs, leader := openShared(t, e, "shared-typed", 3, map[string]any{})
+	rest := without(tabs, leader)
+	var ignored any
+	for _, tb := range rest {
+		eval(t, tb.ctx, `(function () {
+			T.codes = [];
+			function watch() {
+				var c = kiss.websocket.connection;
+				if (!c || c.kissTestWatched) return;
+				c.kissTestWatched = true;
+				c.addEventListener("close", function (e) { T.codes.push("close " + e.code + " " + e.reason); });
+			}
+			watch();
+			["EVT_RECONNECTING", "EVT_RECONNECTED"].forEach(function (n) { kiss.pubsub.subscribe(n, watch); });
+			kiss.pubsub.subscribe("EVT_DISCONNECTED", function () {
+				var s = kiss.websocket.stats();
+				T.codes.push("stats " + s.lastCloseCode + " " + s.lastCloseReason);
+			});
+			return 1;
+		})()`, &ignored)
+	}
+	before := map[*tab]int{}
+	for _, tb := range rest {
+		before[tb] = count(events(t, tb.ctx), "EVT_RECONNECTED")
+	}
+	leader.cancel()
+	sendAll(t, rest, 20, "across-")
+	for _, tb := range rest {
+		waitTrue(t, tb.ctx, hasEvent("EVT_RECONNECTED", before[tb]+1), 10*time.Second)
+	}
+	settled(t, e, user, rest, 10*time.Second)
+	got := waitServerGot(t, e, user, rest, 20, "across-")
+	for _, tb := range rest {
+		inOrder(t, "server, from "+tb.name+" across the handover", got["across-"+tb.name], 0, 20)
+		var codes []string
+		eval(t, tb.ctx, `T.codes`, &codes)
+		handover := 0
+		for _, c := range codes {
+			if strings.Contains(c, "4900") {
+				t.Fatalf("%s saw a forged close code: %q", tb.name, codes)
+			}
+			if c == "close 1000 HANDOVER" || c == "stats 1000 HANDOVER" {
+				handover++
+			}
+		}
+		if handover < 2 {
+			t.Fatalf("%s: %q, want its connection closed by a handover (1000 HANDOVER) and the client reporting it so", tb.name, codes)
+		}
+	}
+}
