@@ -20,7 +20,10 @@ import (
 //     the ack on the way: those may arrive twice; and a leader whose socket
 //     failed unseen as it went away (crashed, closed, froze) takes with it
 //     the frames it had acknowledged and that socket never sent: both are
-//     counted apart.
+//     counted apart. So are frames a stuck leader acknowledged and its
+//     failed socket gave back, once it ran again, after the tab had sent
+//     later ones through the tab that took the lead: they come late (on
+//     another socket), not lost.
 //   - a message reaches the server only on a socket of the session it was
 //     sent in;
 //   - each server frame (push or echo) reaches each tab at most once and in
@@ -40,6 +43,7 @@ type simLedger struct {
 	maxOpen   int
 	overlap   map[int]bool // server frames sent while the user had two sockets open
 	twice     int          // such frames a tab got twice or out of order
+	reordered int          // given back by a stuck leader's failed socket after later ones were read
 }
 
 type simMsg struct {
@@ -53,6 +57,7 @@ const (
 	exemptServerClose = 1 << iota // lost: the server had closed the socket
 	exemptCrash                   // written by a leader that crashed before its ack came
 	exemptCrashLost               // died unsent in the failed socket of a leader that went away
+	exemptGivenBack               // acknowledged, then given back by its leader's failed socket
 )
 
 // accept records a message the app's send accepted.
@@ -91,10 +96,32 @@ func (l *simLedger) received(k *simSock, data []byte) {
 		l.dups++
 	case m.recv > 1:
 		l.w.violation("message %d (n %d) of %s reached the server twice", id, m.n, t.id)
+	case m.n < t.serverN && l.exempt[id]&exemptGivenBack != 0 && k.id != t.serverSock:
+		// A stuck leader acknowledged it, its socket died unseen, and the
+		// tab sent later messages through the tab that took the lead,
+		// which the server read first (on another socket: on the same one
+		// it would be the tab's own order, and a violation); the frame came
+		// back when the stuck leader saw its socket's end. Sent late rather
+		// than lost: counted.
+		l.reordered++
 	case m.n < t.serverN:
 		l.w.violation("message %d (n %d) of %s reached the server after n %d", id, m.n, t.id, t.serverN)
 	default:
-		t.serverN = m.n
+		t.serverN, t.serverSock = m.n, k.id
+	}
+}
+
+// givenBack: a leader's close or bye gives to the frames its failed socket
+// never sent, which it may have acknowledged.
+func (l *simLedger) givenBack(to *simTab, m *core.GroupMsg) {
+	for i, o := range m.Owners {
+		if o == to.id {
+			for _, f := range m.Resend[i] {
+				if id, sm := l.msg(f); sm != nil {
+					l.exempt[id] |= exemptGivenBack
+				}
+			}
+		}
 	}
 }
 

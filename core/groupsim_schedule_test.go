@@ -79,7 +79,7 @@ func runSchedule(seed uint64, steps int, trace bool) (res simResult) {
 		res = r.res
 		res.bad, res.simTime, res.maxOpen = w.bad, w.now, w.led.maxOpen
 		res.accepted, res.recv, res.dups, res.lost = w.led.accepted, w.led.recv, w.led.dups, w.led.lostSrv
-		res.crashLost, res.twice = w.led.crashLost, w.led.twice
+		res.crashLost, res.twice, res.reordered = w.led.crashLost, w.led.twice, w.led.reordered
 		res.tabs = len(w.tabs)
 		if trace {
 			res.log = w.trace.String()

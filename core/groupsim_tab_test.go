@@ -48,6 +48,7 @@ type simTab struct {
 	nextN         int   // its sends so far
 	sent          []int // the ids of its accepted messages, in order
 	serverN       int   // the last of its n the server read
+	serverSock    int   // the socket it read it on
 	checked       int   // sent[:checked] were judged complete
 	discardedSeen int   // the client's Discarded at that point
 	lastSeq       int   // the last server frame its app got

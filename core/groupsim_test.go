@@ -95,6 +95,7 @@ type simResult struct {
 	tabs, faults               int
 	accepted, recv, dups, lost int
 	crashLost, twice           int
+	reordered                  int
 	settles                    int
 	simTime                    time.Duration
 	maxOpen                    int
@@ -116,6 +117,7 @@ func (s *simTotals) add(r *simResult) {
 	s.lost += r.lost
 	s.crashLost += r.crashLost
 	s.twice += r.twice
+	s.reordered += r.reordered
 	s.settles += r.settles
 	s.simTime += r.simTime
 	s.maxOpen = max(s.maxOpen, r.maxOpen)
@@ -130,8 +132,9 @@ func (s simTotals) String() string {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, s.faultsByKind[k]))
 	}
 	return fmt.Sprintf("%d tabs, %d faults, %v simulated, %d settled points; messages accepted %d, read by the server %d "+
-		"(leaders gone with frames unconfirmed: resent twice %d, lost in their failed socket %d; lost after a server's own close %d); "+
+		"(leaders gone with frames unconfirmed: resent twice %d, lost in their failed socket %d; given back by a stuck leader's failed socket after later ones, sent late %d; "+
+		"lost after a server's own close %d); "+
 		"most sockets open at once %d (server frames a tab got twice across two leaders' sockets %d)\n  faults: %s",
-		s.tabs, s.faults, s.simTime.Round(time.Second), s.settles, s.accepted, s.recv, s.dups, s.crashLost, s.lost,
+		s.tabs, s.faults, s.simTime.Round(time.Second), s.settles, s.accepted, s.recv, s.dups, s.crashLost, s.reordered, s.lost,
 		s.maxOpen, s.twice, strings.Join(kinds, ", "))
 }

@@ -279,7 +279,10 @@ func (b *simBC) post(from *simTab, name string, msg core.GroupMsg) {
 			if !b.listening(to, name, obj) {
 				return
 			}
-			to.task(func() { to.message(name, m) })
+			to.task(func() {
+				w.led.givenBack(to, m)
+				to.message(name, m)
+			})
 		}})
 	}
 }
