@@ -246,10 +246,16 @@ func (g *Group) event(e *GroupEvent) {
 	}
 }
 
+// emit and post are kept out of line: inlined, each of their forty-odd
+// call sites grew by a copy of the large effect into g.out (with its write
+// barriers), tens of KB of wasm.
+//
+//go:noinline
 func (g *Group) emit(fx GroupEffect) { g.out = append(g.out, fx) }
 
 func (g *Group) nextID() uint64 { g.ids++; return g.ids }
 
+//go:noinline
 func (g *Group) post(channel string, m GroupMsg) {
 	m.From = g.tab
 	g.emit(GroupEffect{Kind: FxPost, Name: channel, Msg: m})
