@@ -122,53 +122,69 @@ func (s *sharedTab) in(list safejs.Value) {
 	if err != nil {
 		return
 	}
-	at := func(i int) safejs.Value {
-		v, _ := list.Index(i)
-		return v
-	}
-	num := func(i int) uint64 {
-		f, _ := at(i).Float()
-		return uint64(f)
-	}
-	str := func(i int) string {
-		v, _ := at(i).String()
-		return v
-	}
+	l := jsList{list}
 	var evs []core.GroupEvent
 	for i := 0; i < n; {
-		switch str(i) {
+		var ev core.GroupEvent
+		switch l.str(i) {
 		case "m":
-			if m, ok := core.DecodeMsg(str(i + 2)); ok {
-				evs = append(evs, core.GroupEvent{Kind: core.EvMessage, Name: str(i + 1), Msg: m})
+			if m, ok := core.DecodeMsg(l.str(i + 2)); ok {
+				ev = core.GroupEvent{Kind: core.EvMessage, Name: l.str(i + 1), Msg: m}
 			}
 			i += 3
 		case "g":
-			evs = append(evs, core.GroupEvent{Kind: core.EvLockGranted, Req: num(i + 1)})
+			ev = core.GroupEvent{Kind: core.EvLockGranted, Req: l.num(i + 1)}
 			i += 2
 		case "f":
-			evs = append(evs, core.GroupEvent{Kind: core.EvLockFailed, Req: num(i + 1)})
+			ev = core.GroupEvent{Kind: core.EvLockFailed, Req: l.num(i + 1)}
 			i += 2
 		case "q":
-			evs = append(evs, core.GroupEvent{Kind: core.EvLockState, Req: num(i + 1), Holder: str(i + 2)})
+			ev = core.GroupEvent{Kind: core.EvLockState, Req: l.num(i + 1), Holder: l.str(i + 2)}
 			i += 3
 		case "t":
-			evs = append(evs, core.GroupEvent{Kind: core.EvTimer, Timer: core.GroupTimer(num(i + 1)), Req: num(i + 2)})
+			ev = core.GroupEvent{Kind: core.EvTimer, Timer: core.GroupTimer(l.num(i + 1)), Req: l.num(i + 2)}
 			i += 3
 		case "s": // the page's sends on the stand-in, one task's
-			s.tab.Send(core.ConnID(num(i+1)), jsStrings(at(i+2)))
+			s.tab.Send(core.ConnID(l.num(i+1)), jsStrings(l.at(i+2)))
 			i += 3
 		case "c": // the page's close() on its stand-in
-			code, _ := at(i + 2).Int()
-			s.tab.Close(core.ConnID(num(i+1)), code, str(i+3))
+			s.tab.Close(core.ConnID(l.num(i+1)), int(l.float(i+2)), l.str(i+3))
 			i += 4
 		default:
 			i = n
+		}
+		if ev.Kind != 0 {
+			evs = append(evs, ev) // one append: each copies a large event
 		}
 	}
 	if len(evs) > 0 {
 		s.tab.Queue(func() { s.tab.Step(evs...) })
 	}
 	s.Wake() // not here: this may run inside a call of the client
+}
+
+// jsList reads the entries of a JavaScript array; its methods stay out of
+// line, where inlined each of in's reads grew by safejs's error handling.
+type jsList struct{ v safejs.Value }
+
+//go:noinline
+func (l jsList) at(i int) safejs.Value {
+	v, _ := l.v.Index(i)
+	return v
+}
+
+//go:noinline
+func (l jsList) float(i int) float64 {
+	f, _ := l.at(i).Float()
+	return f
+}
+
+func (l jsList) num(i int) uint64 { return uint64(l.float(i)) }
+
+//go:noinline
+func (l jsList) str(i int) string {
+	v, _ := l.at(i).String()
+	return v
 }
 
 func jsStrings(v safejs.Value) [][]byte {
