@@ -210,8 +210,18 @@ func (l *loader) shared(asked bool) (safejs.Value, bool) {
 	return v, true
 }
 
-func (l *loader) sh(sh safejs.Value, name string, args ...any) (safejs.Value, error) {
-	v, err := sh.Call(name, args...)
+// shArgs are the arguments of a call into the shared file, the trailing
+// nils left out: an array the caller builds on its stack, where a
+// variadic call built a slice on the heap, with a write barrier per
+// argument, at each of the many call sites.
+type shArgs [5]any
+
+func (l *loader) sh(sh safejs.Value, name string, args shArgs) (safejs.Value, error) {
+	n := len(args)
+	for n > 0 && args[n-1] == nil {
+		n--
+	}
+	v, err := sh.Call(name, args[:n]...)
 	if err != nil {
 		l.mu.Lock()
 		first := !l.failed["sh."+name]
@@ -225,36 +235,36 @@ func (l *loader) sh(sh safejs.Value, name string, args ...any) (safejs.Value, er
 }
 
 // shStart hands the executor Go's entry: what happened, once per task.
-func (l *loader) shStart(sh, entry safejs.Value) { _, _ = l.sh(sh, "start", entry) }
+func (l *loader) shStart(sh, entry safejs.Value) { _, _ = l.sh(sh, "start", shArgs{entry}) }
 
 // shStandin makes the stand-in a following tab shows as its connection.
 func (l *loader) shStandin(sh safejs.Value, url string, conn float64) (safejs.Value, error) {
-	return l.sh(sh, "standin", url, conn)
+	return l.sh(sh, "standin", shArgs{url, conn})
 }
 
 // shSource: the frames relayed on channel name are rec's (a stand-in).
 func (l *loader) shSource(sh safejs.Value, name string, rec safejs.Value) {
-	_, _ = l.sh(sh, "source", name, rec)
+	_, _ = l.sh(sh, "source", shArgs{name, rec})
 }
 
 // shPending: rec's frames the leader has not yet confirmed written.
-func (l *loader) shPending(sh, rec safejs.Value, n int) { _, _ = l.sh(sh, "pending", rec, n) }
+func (l *loader) shPending(sh, rec safejs.Value, n int) { _, _ = l.sh(sh, "pending", shArgs{rec, n}) }
 
 // shOpened and shClosed are the stand-in's open and close.
 func (l *loader) shOpened(sh, rec safejs.Value, protocol, extensions string) {
-	_, _ = l.sh(sh, "opened", rec, protocol, extensions)
+	_, _ = l.sh(sh, "opened", shArgs{rec, protocol, extensions})
 }
 
 func (l *loader) shClosed(sh, rec safejs.Value, code int, reason string, wasClean bool) {
-	_, _ = l.sh(sh, "closed", rec, code, reason, wasClean)
+	_, _ = l.sh(sh, "closed", shArgs{rec, code, reason, wasClean})
 }
 
 // shClosing stops the page's direct sends on a stand-in, after passing Go
 // those it holds.
-func (l *loader) shClosing(sh, rec safejs.Value) { _, _ = l.sh(sh, "closing", rec) }
+func (l *loader) shClosing(sh, rec safejs.Value) { _, _ = l.sh(sh, "closing", shArgs{rec}) }
 
 // shQuiet stops publishing a handed-over socket's frames.
-func (l *loader) shQuiet(sh, rec safejs.Value) { _, _ = l.sh(sh, "quiet", rec) }
+func (l *loader) shQuiet(sh, rec safejs.Value) { _, _ = l.sh(sh, "quiet", shArgs{rec}) }
 
 // shWrite writes a follower's frames on the real socket, owned by from.
 func (l *loader) shWrite(sh, rec safejs.Value, frames [][]byte, from string) {
@@ -262,17 +272,17 @@ func (l *loader) shWrite(sh, rec safejs.Value, frames [][]byte, from string) {
 	for i, f := range frames {
 		arr[i] = string(f)
 	}
-	_, _ = l.sh(sh, "write", rec, arr, from)
+	_, _ = l.sh(sh, "write", shArgs{rec, arr, from})
 }
 
 // shClose closes the real socket.
 func (l *loader) shClose(sh, rec safejs.Value, code int, reason string) {
-	_, _ = l.sh(sh, "close", rec, code, reason)
+	_, _ = l.sh(sh, "close", shArgs{rec, code, reason})
 }
 
 // shLeft is what the real socket still buffered at its end, and whose.
 func (l *loader) shLeft(sh, rec safejs.Value) (frames [][]byte, owners []string) {
-	v, err := l.sh(sh, "left", rec)
+	v, err := l.sh(sh, "left", shArgs{rec})
 	if err != nil || !isObject(v) {
 		return nil, nil
 	}
@@ -287,27 +297,35 @@ func (l *loader) shLeft(sh, rec safejs.Value) (frames [][]byte, owners []string)
 
 // shRelay turns the copy of rec's frames to channel name on or off.
 func (l *loader) shRelay(sh safejs.Value, on bool, name string, rec safejs.Value) {
-	_, _ = l.sh(sh, "relay", on, name, rec)
+	_, _ = l.sh(sh, "relay", shArgs{on, name, rec})
 }
 
-func (l *loader) shListen(sh safejs.Value, name string, on bool) { _, _ = l.sh(sh, "listen", name, on) }
+func (l *loader) shListen(sh safejs.Value, name string, on bool) {
+	_, _ = l.sh(sh, "listen", shArgs{name, on})
+}
 
-func (l *loader) shPost(sh safejs.Value, name, msg string) { _, _ = l.sh(sh, "post", name, msg) }
+func (l *loader) shPost(sh safejs.Value, name, msg string) {
+	_, _ = l.sh(sh, "post", shArgs{name, msg})
+}
 
 func (l *loader) shLock(sh safejs.Value, name string, req uint64, steal bool) {
-	_, _ = l.sh(sh, "lock", name, float64(req), steal)
+	_, _ = l.sh(sh, "lock", shArgs{name, float64(req), steal})
 }
 
-func (l *loader) shAbortLock(sh safejs.Value, req uint64) { _, _ = l.sh(sh, "abortLock", float64(req)) }
+func (l *loader) shAbortLock(sh safejs.Value, req uint64) {
+	_, _ = l.sh(sh, "abortLock", shArgs{float64(req)})
+}
 
-func (l *loader) shRelease(sh safejs.Value, req uint64) { _, _ = l.sh(sh, "release", float64(req)) }
+func (l *loader) shRelease(sh safejs.Value, req uint64) {
+	_, _ = l.sh(sh, "release", shArgs{float64(req)})
+}
 
 func (l *loader) shQuery(sh safejs.Value, name string, req uint64) {
-	_, _ = l.sh(sh, "query", name, float64(req))
+	_, _ = l.sh(sh, "query", shArgs{name, float64(req)})
 }
 
 func (l *loader) shTimer(sh safejs.Value, timer int, req uint64, after time.Duration) {
-	_, _ = l.sh(sh, "timer", timer, float64(req), float64(after)/float64(time.Millisecond))
+	_, _ = l.sh(sh, "timer", shArgs{timer, float64(req), float64(after) / float64(time.Millisecond)})
 }
 
-func (l *loader) shStop(sh safejs.Value, timer int) { _, _ = l.sh(sh, "stop", timer) }
+func (l *loader) shStop(sh safejs.Value, timer int) { _, _ = l.sh(sh, "stop", shArgs{timer}) }
