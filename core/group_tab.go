@@ -28,9 +28,10 @@ type GroupTab struct {
 	woke   func()
 
 	step    sync.Mutex // one Step at a time
-	mu      sync.Mutex // guards inq, next, stopped
+	mu      sync.Mutex // guards inq, tmp, running, next, stopped
 	inq     []tabCall
 	tmp     []tabCall
+	running bool // a Run is carrying calls out (it may be waiting on the world)
 	next    ConnID
 	stopped bool
 
@@ -212,23 +213,38 @@ func (t *GroupTab) Dial(ctx Context, url string) (Conn, error) {
 	return op.Wait(ctx)
 }
 
-// Run takes the client's calls queued so far and carries them out: a
-// stand-in's sends of one Run go to the Group as one EvSend.
+// Run takes the client's calls queued so far and carries them out, until
+// none is left: a stand-in's sends of one batch go to the Group as one
+// EvSend. One Run at a time: a call's effects reach the world, which may
+// come back in (in the browser a page handler runs inside the call, and
+// Go runs the goroutines it woke before that call returns); a Run that
+// finds another under way leaves its calls to it, which takes them next,
+// in order. (Two Runs at once each swapped the queue's buffers: the inner
+// one's new calls went into the array the outer one was still carrying
+// out, which the outer one then cleared: they were lost.)
 func (t *GroupTab) Run() {
 	t.mu.Lock()
-	t.tmp, t.inq = t.inq, t.tmp[:0]
-	in := t.tmp
-	t.mu.Unlock()
-	for i := 0; i < len(in); i++ {
-		if in[i].kind == callFunc {
-			in[i].fn() // it may Step
-			continue
+	if t.running {
+		t.mu.Unlock()
+		return
+	}
+	t.running = true
+	for len(t.inq) > 0 {
+		t.tmp, t.inq = t.inq, t.tmp[:0]
+		in := t.tmp
+		t.mu.Unlock()
+		for i := 0; i < len(in); i++ {
+			if in[i].kind == callFunc {
+				in[i].fn() // it may Step
+				continue
+			}
+			i = t.call(in, i)
 		}
-		i = t.call(in, i)
+		clear(in)
+		t.mu.Lock()
 	}
-	for i := range in {
-		in[i] = tabCall{}
-	}
+	t.running = false
+	t.mu.Unlock()
 }
 
 // call carries out in[i], and the sends that follow it on the same
