@@ -322,13 +322,14 @@
 
   // openFirst: the page's first init() before Go, with KissJS's fields only:
   // the socket is made now and run here until Go adopts it. null: Go's.
-  // What can throw runs before the socket; the facts (localStorage reads)
-  // right after it, in the same task.
+  // What can throw runs before the socket (with the page's session, the
+  // facts); without one, the facts' localStorage reads right after it.
   function openFirst(config) {
-    var url, h, sess = k.session;
+    var url, h, f, sess = k.session;
     try {
       if (!fastConfig(config)) return null;
-      url = socketURL(config, sess, location, sess && typeof sess.getToken === "function" ? token() : token);
+      if (sess && typeof sess === "object") f = facts();
+      url = socketURL(config, sess, location, token);
       h = config && typeof config === "object" ? { onopen: config.onopen, onmessage: config.onmessage, onclose: config.onclose } : {};
     } catch (e) {
       return null; // a getter threw: Go reads the config and says so
@@ -336,7 +337,7 @@
     var r;
     try { r = record(new WebSocket(url)); } catch (e) { return null; } // a bad URL: Go reports it
     first = r;
-    var f = facts();
+    if (!f) f = facts();
     r.facts = f; r.key = JSON.stringify(f);
     I.hooks = h;
     var p = later("initWith", [config, r], true);

@@ -254,13 +254,16 @@ func TestSharedFiveTabsHoldOneSocket(t *testing.T) {
 }
 
 // Closing the leading tab, then freezing the next leader: each time another
-// tab leads, open again within one second plus a handshake, and what the
-// followers sent across the handover reaches the server once, in order.
+// tab leads, open again at once (no reconnection delay: 5 s with KissJS's
+// defaults), and what the followers sent across the handover reaches the
+// server once, in order. The times are logged (100-260 ms here); the bound
+// only tells "at once" from "after the delay", with room for a loaded
+// machine (1.5 s failed once beside make stress and a second make test).
 func TestSharedLeaderClosedOrFrozenHandsOver(t *testing.T) {
 	e := newEnv(t)
 	defer limitSockets(t, e, 1)()
 	user, tabs, leader := openShared(t, e, "handover", 3, map[string]any{})
-	const bound = time.Second + 500*time.Millisecond // one second plus a loopback handshake, with room for a loaded machine
+	const bound = 3 * time.Second
 
 	rest := without(tabs, leader)
 	before := map[*tab]int{}
