@@ -66,8 +66,8 @@ type Client struct {
 	reconnecting bool         // the attempt in progress is automatic
 	attempt      int
 	attempts     uint64
-	tokenChecked bool          // the token was checked in this outage,
-	checkedAt    time.Duration // at monotonic() (not a time.Time: its methods, kept for fmt, cost the wasm 16 KB)
+	tokenChecked bool          // the token was checked in this outage, at checkedAt
+	checkedAt    time.Duration // monotonic() (a time.Time field kept its methods for fmt: 16 KB of wasm)
 	exhausted    bool          // stopped after maxAttempts: Reconnect tries another round
 	offline      bool          // the device said it has no network: attempts wait for Reconnect
 	suspended    bool          // the page is in the back/forward cache: Resume reconnects

@@ -135,12 +135,16 @@
   }
 
   // track remembers what bufferedAmount may still hold (Go's rt.unsent),
-  // and who wrote it (owner: a follower in shared mode, "" this tab).
+  // and who wrote it: owners[i] is unacked[i]'s follower in shared mode,
+  // kept only once a follower wrote (missing: this tab's).
   function track(sock, s, owner) {
     if (sock.bufferedAmount === 0) { S.unacked.length = 0; S.owners.length = 0; }
     sock.send(s);
+    if (owner) {
+      while (S.owners.length < S.unacked.length) S.owners.push("");
+      S.owners.push(owner);
+    }
     S.unacked.push(s);
-    S.owners.push(owner || "");
   }
 
   function write(sock, s) {
