@@ -44,6 +44,7 @@ type Group struct {
 	inbox   string // this tab's inbox, as leader
 	role    groupRole
 	hidden  bool
+	gone    bool   // the page went for good (EvGone): it joins no group again
 	ids     uint64 // the last id given to a lock request, query or timer
 	queued  uint64 // a lock request waiting (not a steal), 0 if none
 	steal   uint64 // a steal under way, 0 if none
@@ -242,6 +243,9 @@ func (g *Group) event(e *GroupEvent) {
 	case EvResume:
 		// Nothing: what waited meanwhile arrives as events of its own.
 	case EvLeave:
+		g.leave()
+	case EvGone:
+		g.gone = true
 		g.leave()
 	}
 }

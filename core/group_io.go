@@ -73,6 +73,12 @@ const (
 	// terminal event), or the page goes away (pagehide). The bridge
 	// suspends or closes the client first.
 	EvLeave
+	// EvGone: the page goes away for good (pagehide, not persisted). As
+	// EvLeave, and the tab joins no group again: its page runs on for a
+	// moment, and a client reconnecting meanwhile (the leader's socket was
+	// just handed over) must not queue for the lock nor ask the leader to
+	// yield to a tab about to vanish. Its next socket never opens.
+	EvGone
 )
 
 // GroupEvent is one input of Group.Step. Only the fields its Kind names are

@@ -7,6 +7,9 @@ package core
 // dial is the client's Opener.Open: this tab's own socket while it leads,
 // else a stand-in over the leader's.
 func (g *Group) dial(conn ConnID, url, session string) {
+	if g.gone {
+		return // the page is unloading: nothing more reaches the others
+	}
 	if key := GroupKey(url, session); g.role == roleNone || key != g.key {
 		if g.role != roleNone {
 			g.leave()

@@ -107,7 +107,7 @@ func runSchedule(seed uint64, steps int, trace bool) (res simResult) {
 func (r *simRun) alive() []*simTab {
 	var out []*simTab
 	for _, t := range r.w.tabs {
-		if !t.dead {
+		if !t.dead && !t.going {
 			out = append(out, t)
 		}
 	}
@@ -345,26 +345,33 @@ func (r *simRun) send(t *simTab, n int) {
 	}
 }
 
-// closeTab is the tab going away: pagehide, then nothing.
+// closeTab is the tab going away: pagehide, then the page runs on for a
+// moment (the rest of its unload: what its client does on the pagehide's
+// effects, a reconnection included, reaches the others), then nothing.
+// The schedule counts it gone from the pagehide on.
 func (r *simRun) closeTab(t *simTab) {
 	w := r.w
 	w.logf("%s closes", t.id)
-	t.step(core.GroupEvent{Kind: core.EvLeave})
-	r.kill(t)
-	w.locks.up(t, func() { w.locks.drop(t) })
-	for _, k := range t.socks {
-		if !k.atServer && !k.byServer {
-			for _, f := range k.inflight { // its socket had failed unseen
-				w.led.lostWithLeader(f.data)
+	t.going = true
+	t.step(core.GroupEvent{Kind: core.EvGone})
+	w.after(w.lat(0, 30*time.Millisecond), func() {
+		w.logf("%s is gone", t.id)
+		r.kill(t)
+		w.locks.up(t, func() { w.locks.drop(t) })
+		for _, k := range t.socks {
+			if !k.atServer && !k.byServer {
+				for _, f := range k.inflight { // its socket had failed unseen
+					w.led.lostWithLeader(f.data)
+				}
+				k.inflight = nil
 			}
-			k.inflight = nil
 		}
-	}
-	for _, k := range t.socks {
-		if !k.closed && !k.closing {
-			w.srv.clientClose(k, core.CodeGoingAway, "")
+		for _, k := range t.socks {
+			if !k.closed && !k.closing {
+				w.srv.clientClose(k, core.CodeGoingAway, "")
+			}
 		}
-	}
+	})
 }
 
 // crash is the tab's renderer dying: nothing more from it; the browser

@@ -26,6 +26,7 @@ type simTab struct {
 	cfg      core.Config
 
 	dead     bool // closed or crashed: nothing reaches it any more
+	going    bool // closed (pagehide): its page runs on for a moment, the schedule counts it gone
 	crashed  bool
 	frozen   bool
 	stuck    bool

@@ -299,8 +299,10 @@ func (b *bridge) listen() {
 	add(win, "pagehide", func(ev safejs.Value) {
 		if persisted(ev) {
 			b.client.Suspend()
+			b.group(core.EvLeave) // into the cache: the lead and the socket first
+			return
 		}
-		b.group(core.EvLeave) // the page goes: the lead and the socket first
+		b.group(core.EvGone) // for good: the same, and no joining again while it unloads
 	})
 	add(doc, "freeze", func(safejs.Value) { b.group(core.EvFreeze) })
 	add(win, "pageshow", func(ev safejs.Value) {
