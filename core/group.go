@@ -73,8 +73,10 @@ type Group struct {
 	si      *standIn
 	orphan  *standIn // a stand-in the client let go while frames waited
 	linger  lingering
-	seq     uint64 // this tab's sends, across stand-ins: acks name the tab
-	session string // the session of the group (of its key)
+	seq     uint64   // this tab's sends, across stand-ins: acks name the tab
+	fast    fastRule // what the page was last told it may post itself (FxFast)
+	leadR   leadRule // what the page was last told it may write itself (FxLead)
+	session string   // the session of the group (of its key)
 	// what the leader's last socket never sent of its followers' frames,
 	// for its next close or bye
 	resendOwners []string
@@ -155,6 +157,7 @@ func (g *Group) Step(now time.Duration, events []GroupEvent) []GroupEffect {
 	for i := range events {
 		g.event(&events[i])
 	}
+	g.fastSync()
 	return g.out
 }
 
@@ -210,7 +213,7 @@ func (g *Group) event(e *GroupEvent) {
 	case EvServe:
 		g.serve(e.Conn)
 	case EvSend:
-		g.send(e.Conn, e.Frames)
+		g.send(e.Conn, e.Frames, 0)
 	case EvPing:
 		if s := g.si; s != nil && s.conn == e.Conn && s.state == siOpen && s.leader != "" {
 			g.post(g.leaderInbox(s.leader), GroupMsg{T: MsgPing})
@@ -247,6 +250,10 @@ func (g *Group) event(e *GroupEvent) {
 	case EvGone:
 		g.gone = true
 		g.leave()
+	case EvSent:
+		g.send(e.Conn, e.Frames, e.Req)
+	case EvWritten:
+		g.written(e.Conn, e.Code)
 	}
 }
 

@@ -13,9 +13,52 @@ import (
 // EncodeMsg is m as it is posted.
 func EncodeMsg(m *GroupMsg) string {
 	var e msgEncoder
+	e.msg(m)
+	return string(e.b)
+}
+
+// SendParts is what a page needs to encode a MsgSend by itself (FxFast):
+// m's fields before At, and those after Frames. Between them go At (in
+// ns), Seq and Frames, each as EncodeMsg writes it: a number as its
+// decimal digits' count, a colon and the digits; Frames as their number
+// so written, then each as its UTF-8 length, a colon and its bytes.
+func SendParts(m *GroupMsg) (head, tail string) {
+	var e msgEncoder
+	e.msg(m)
+	return string(e.b[:e.at[markAt]]), string(e.b[e.at[markTail]:])
+}
+
+// AckParts is what a leading page needs to encode a MsgAck by itself
+// (FxLead): m's fields before To, those between To and Seq, and those
+// after Seq; To goes between the first two as EncodeMsg writes a string
+// (its UTF-8 length, a colon and its text), Seq between the last two as a
+// number (see SendParts).
+func AckParts(m *GroupMsg) (a, b, c string) {
+	var e msgEncoder
+	e.msg(m)
+	return string(e.b[:e.at[markTo]]), string(e.b[e.at[markKey]:e.at[markSeq]]), string(e.b[e.at[markFrames]:])
+}
+
+// Where msg is when it starts a field (or, markTail, after Frames): what
+// SendParts and AckParts cut.
+const (
+	markTo = iota
+	markKey
+	markAt
+	markSeq
+	markFrames
+	markTail
+	marks
+)
+
+func (e *msgEncoder) mark(i int) { e.at[i] = len(e.b) }
+
+func (e *msgEncoder) msg(m *GroupMsg) {
 	e.num(uint64(m.T))
 	e.str(m.From)
+	e.mark(markTo)
 	e.str(m.To)
+	e.mark(markKey)
 	e.str(m.Key)
 	e.flag(m.Hidden)
 	e.flag(m.Open)
@@ -25,9 +68,13 @@ func EncodeMsg(m *GroupMsg) string {
 	e.str(m.Info.Lock)
 	e.str(m.Next)
 	e.num(m.Gen)
+	e.mark(markAt)
 	e.num(uint64(m.At))
+	e.mark(markSeq)
 	e.num(m.Seq)
+	e.mark(markFrames)
 	e.frames(m.Frames)
+	e.mark(markTail)
 	e.num(uint64(m.Close.Code))
 	e.str(m.Close.Reason)
 	e.flag(m.Close.WasClean)
@@ -38,7 +85,6 @@ func EncodeMsg(m *GroupMsg) string {
 		e.str(o)
 		e.frames(m.Resend[i])
 	}
-	return string(e.b)
 }
 
 // DecodeMsg reads what EncodeMsg wrote; ok is false for anything else.
@@ -72,7 +118,10 @@ func DecodeMsg(s string) (m GroupMsg, ok bool) {
 	return m, !d.bad && d.s == "" && m.T != 0
 }
 
-type msgEncoder struct{ b []byte }
+type msgEncoder struct {
+	b  []byte
+	at [marks]int
+}
 
 func (e *msgEncoder) str(s string) {
 	e.b = strconv.AppendInt(e.b, int64(len(s)), 10)

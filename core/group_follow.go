@@ -156,17 +156,23 @@ func (g *Group) serve(conn ConnID) {
 	}
 }
 
-// send: the client's frames, one task's, go to the leader in batches and
-// wait there for its ack.
-func (g *Group) send(conn ConnID, frames [][]byte) {
+// send keeps what the client sent on the stand-in conn until its leader
+// acknowledges it, and posts it there in batches. With first, the page
+// posted them itself by its rule (FxFast), numbered from first: under any
+// other rule the executor broke its contract (FxUnsent), as for frames
+// sent on a stand-in that is not open.
+func (g *Group) send(conn ConnID, frames [][]byte, first uint64) {
 	s := g.si
-	if s == nil || s.conn != conn || s.state != siOpen {
+	if s == nil || s.conn != conn || s.state != siOpen || first != 0 && (g.fast.conn != conn || first != g.fast.seq) {
 		g.emit(GroupEffect{Kind: FxUnsent, Conn: conn, Frames: frames})
 		return
 	}
 	for len(frames) > 0 {
-		n := min(len(frames), g.tm.BatchFrames)
-		first := g.seq + 1
+		n := len(frames)
+		if first == 0 {
+			n = min(n, g.tm.BatchFrames)
+		}
+		from := g.seq + 1
 		for _, f := range frames[:n] {
 			g.seq++
 			s.pending = append(s.pending, pendingFrame{seq: g.seq, data: f})
@@ -174,14 +180,49 @@ func (g *Group) send(conn ConnID, frames [][]byte) {
 		// To a leader another tab replaced, nothing more: these go, with
 		// the rest, to the next one (a batch it wrote late would arrive
 		// twice).
-		if s.moving {
+		switch {
+		case first != 0:
+			g.fast.seq = g.seq + 1 // the page counted them too
+		case s.moving:
 			s.unsent += n
-		} else {
-			g.post(g.leaderInbox(s.leader), GroupMsg{T: MsgSend, Gen: s.gen, At: g.now, Seq: first, Frames: frames[:n]})
+		default:
+			g.post(g.leaderInbox(s.leader), GroupMsg{T: MsgSend, Gen: s.gen, At: g.now, Seq: from, Frames: frames[:n]})
 		}
 		frames = frames[n:]
 	}
 	g.expect()
+}
+
+// fastRule is a follower's sends as its page may post them itself: on the
+// stand-in conn, to the leader's inbox, for the socket generation gen,
+// the next numbered seq. The zero value: none.
+type fastRule struct {
+	conn     ConnID
+	inbox    string
+	gen, seq uint64
+}
+
+// fastSync tells the page, after each Step, when its rule changed. The
+// page may post by itself exactly what send would post at once: the
+// stand-in is open, bound, and its leader not replaced; anything else
+// (nothing bound, a move under way, a stand-in closing) takes send's path.
+func (g *Group) fastSync() {
+	g.leadSync()
+	var want fastRule
+	if s := g.si; s != nil && s.state == siOpen && !s.moving && s.leader != "" {
+		want = fastRule{conn: s.conn, inbox: g.leaderInbox(s.leader), gen: s.gen, seq: g.seq + 1}
+	}
+	if want == g.fast {
+		return
+	}
+	if g.fast.conn != 0 && g.fast.conn != want.conn {
+		g.emit(GroupEffect{Kind: FxFast, Conn: g.fast.conn})
+	}
+	g.fast = want
+	if want.conn != 0 {
+		g.emit(GroupEffect{Kind: FxFast, Conn: want.conn, On: true, Name: want.inbox, Req: uint64(g.tm.BatchFrames),
+			Msg: GroupMsg{T: MsgSend, From: g.tab, Gen: want.gen, Seq: want.seq}})
+	}
 }
 
 // sendHeld posts what s held back while its leader seemed replaced.

@@ -79,6 +79,13 @@ const (
 	// just handed over) must not queue for the lock nor ask the leader to
 	// yield to a tab about to vanish. Its next socket never opens.
 	EvGone
+	// EvSent: the page posted Frames, sent on the stand-in Conn, to its
+	// leader by itself (the rule of FxFast), numbered from Req.
+	EvSent
+	// EvWritten: the page wrote Code frames a follower posted to this
+	// leader's inbox on the real socket Conn, and acknowledged them, by
+	// itself (the rule of FxLead).
+	EvWritten
 )
 
 // GroupEvent is one input of Group.Step. Only the fields its Kind names are
@@ -186,11 +193,25 @@ const (
 	FxStartTimer
 	// FxStopTimer: stop Timer.
 	FxStopTimer
+	// FxFast: while On, the page posts what it sends on the stand-in Conn
+	// itself, then tells Go (EvSent): each message a MsgSend to the channel
+	// Name, Msg's From and Gen, numbered on from Msg.Seq, at most Req
+	// frames; encoded by SendParts. Off (or another Conn's rule), it hands
+	// the sends to Go. A follower's frames then reach its leader without a
+	// call into Go first.
+	FxFast
+	// FxLead: while On, the page writes by itself what followers post to
+	// this leader's inbox Name, then tells Go (EvWritten): a MsgSend for
+	// the socket generation Req whose At is at most After old, on the real
+	// socket Conn, and posts its ack (Msg, with To and Seq set, encoded by
+	// AckParts) on the channel Reason. Anything else it hands to Go, as it does while the
+	// page has anything else for Go. Off, it hands Go every message.
+	FxLead
 )
 
 var effectNames = [...]string{"", "opened", "deliver", "pong", "closed", "handover", "unsent", "reclaim", "lost", "hurry",
 	"open-socket", "write", "close-socket", "relay", "listen", "post", "lock", "abort-lock", "release",
-	"query", "start-timer", "stop-timer"}
+	"query", "start-timer", "stop-timer", "fast", "lead"}
 
 func (k GroupEffectKind) String() string {
 	if int(k) < len(effectNames) {

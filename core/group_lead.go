@@ -139,6 +139,40 @@ func (g *Group) write(m *GroupMsg) {
 	g.post(g.data, GroupMsg{T: MsgAck, To: m.From, Seq: m.Seq + uint64(len(m.Frames)) - 1})
 }
 
+// leadRule is what a leading page may write by itself: followers'
+// batches for the socket conn of generation gen. The zero value: none.
+type leadRule struct {
+	conn ConnID
+	gen  uint64
+}
+
+// leadSync tells the page, after each Step, when its rule changed: it may
+// write a fresh batch exactly when write would, at once: this tab leads,
+// its socket is live, and no stale batch waits for the lock manager.
+func (g *Group) leadSync() {
+	var want leadRule
+	if s := g.sock; g.role == roleLeader && g.listening && s != nil && s.live && g.qStale == 0 {
+		want = leadRule{conn: s.conn, gen: g.gen}
+	}
+	if want == g.leadR {
+		return
+	}
+	if g.leadR.conn != 0 && g.leadR.conn != want.conn {
+		g.emit(GroupEffect{Kind: FxLead, Conn: g.leadR.conn})
+	}
+	g.leadR = want
+	if want.conn != 0 {
+		g.emit(GroupEffect{Kind: FxLead, Conn: want.conn, On: true, Name: g.inbox, Reason: g.data,
+			Req: want.gen, After: g.tm.StaleBatch, Msg: GroupMsg{T: MsgAck, From: g.tab}})
+	}
+}
+
+// written: the page wrote n frames of a follower's batch by the rule it
+// was given (FxLead), and acknowledged them: nothing is left to decide.
+func (g *Group) written(_ ConnID, n int) {
+	g.stats.RelayedOut += uint64(n)
+}
+
 // socketOpen: the browser opened the real socket.
 func (g *Group) socketOpen(conn ConnID, info SocketInfo) {
 	if s := g.sock; s != nil && s.conn == conn {

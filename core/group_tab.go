@@ -119,6 +119,7 @@ const (
 	callClose
 	callAbort
 	callFunc
+	callSent
 )
 
 // tabCall is one call of the client, queued for Run.
@@ -131,6 +132,8 @@ type tabCall struct {
 	url     string
 	session string
 	fn      func()
+	seq     uint64   // callSent: the first frame's number
+	frames  [][]byte // callSent
 }
 
 func (t *GroupTab) queue(c tabCall) {
@@ -143,6 +146,21 @@ func (t *GroupTab) queue(c tabCall) {
 // Queue runs fn in Run, in order with the client's calls: what the
 // platform learns from the client (its events) must not overtake them.
 func (t *GroupTab) Queue(fn func()) { t.queue(tabCall{kind: callFunc, fn: fn}) }
+
+// Sent queues frames the page wrote on the stand-in conn and posted to
+// its leader by itself (FxFast's rule), numbered from first, in order with
+// the client's calls.
+func (t *GroupTab) Sent(conn ConnID, first uint64, frames [][]byte) {
+	t.mu.Lock()
+	c := t.conns[conn]
+	if c != nil {
+		t.inq = append(t.inq, tabCall{kind: callSent, conn: c, seq: first, frames: frames})
+	}
+	t.mu.Unlock()
+	if c != nil {
+		t.w.Wake()
+	}
+}
 
 // Send queues frames the page wrote on the stand-in conn by itself (the
 // per-frame path), in order with the client's calls.
@@ -284,6 +302,8 @@ func (t *GroupTab) call(in []tabCall, i int) int {
 			return i
 		}
 		t.stepLocked(GroupEvent{Kind: EvPing, Conn: c.id})
+	case callSent:
+		t.stepLocked(GroupEvent{Kind: EvSent, Conn: c.id, Req: x.seq, Frames: x.frames})
 	case callClose:
 		t.stepLocked(GroupEvent{Kind: EvClose, Conn: c.id, Code: x.code, Reason: x.reason})
 	case callAbort:

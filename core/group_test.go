@@ -31,6 +31,18 @@ func fxs(out []core.GroupEffect) []string {
 			d += " " + fx.Timer.String()
 		case core.FxListen:
 			d += " " + strconv.FormatBool(fx.On)
+		case core.FxLead:
+			if fx.On {
+				d += " gen " + strconv.FormatUint(fx.Req, 10)
+			} else {
+				d += " off"
+			}
+		case core.FxFast:
+			if fx.On {
+				d += " from " + strconv.FormatUint(fx.Msg.Seq, 10)
+			} else {
+				d += " off"
+			}
 		}
 		s = append(s, d)
 	}
@@ -125,7 +137,7 @@ func TestGroupFirstTabLeads(t *testing.T) {
 	out = a.step(core.GroupEvent{Kind: core.EvSocketOpen, Conn: 2})
 	wantFx(t, out, "opened")
 	out = a.step(core.GroupEvent{Kind: core.EvServe, Conn: 2})
-	wantFx(t, out, "post open", "post open")
+	wantFx(t, out, "post open", "post open", "lead gen 1")
 	if !a.g.Leading() || a.g.Stats().Tabs != 1 {
 		t.Fatalf("leading %v, stats %+v", a.g.Leading(), a.g.Stats())
 	}
@@ -149,7 +161,7 @@ func follower(t *testing.T) *handT {
 	b := handTab("b")
 	b.dial(1)
 	out := b.msg(name, core.GroupMsg{T: core.MsgHello, From: "a", To: "b", Key: key, Open: true, Info: openInfo})
-	wantFx(t, out, "listen true", "stop-timer join", "opened")
+	wantFx(t, out, "listen true", "stop-timer join", "opened", "fast from 1")
 	b.step(core.GroupEvent{Kind: core.EvServe, Conn: 1})
 	return b
 }
@@ -187,15 +199,15 @@ func TestGroupStaleBatchWaitsForTheLock(t *testing.T) {
 		a := leader(t)
 		out := a.msg(name+"/a/in", core.GroupMsg{T: core.MsgSend, From: "b", Gen: 1, At: a.now - timing.StaleBatch - time.Millisecond,
 			Seq: 1, Frames: [][]byte{[]byte("old")}})
-		wantFx(t, out, "query")
+		wantFx(t, out, "query", "lead off")
 		q := out[0].Req
 		// the lead's own query (id 4 here) told it its client id: "me"
 		a.step(core.GroupEvent{Kind: core.EvLockState, Req: leadQuery(t), Holder: "me"})
 		out = a.step(core.GroupEvent{Kind: core.EvLockState, Req: q, Holder: holder})
 		if holder == "me" {
-			wantFx(t, out, "write", "post ack")
+			wantFx(t, out, "write", "post ack", "lead gen 1")
 		} else {
-			wantFx(t, out) // stolen: the follower resends it through the thief
+			wantFx(t, out, "lead gen 1") // stolen: the follower resends it through the thief
 		}
 	}
 }
@@ -219,7 +231,7 @@ func TestGroupFollowerBatchesAndAcks(t *testing.T) {
 		frames[i] = []byte("f" + strconv.Itoa(i))
 	}
 	out := b.step(core.GroupEvent{Kind: core.EvSend, Conn: 1, Frames: frames})
-	wantFx(t, out, "post send", "post send", "start-timer watch")
+	wantFx(t, out, "post send", "post send", "start-timer watch", "fast from 301")
 	if n := len(out[0].Msg.Frames); n != timing.BatchFrames {
 		t.Fatalf("first batch %d frames", n)
 	}
@@ -246,7 +258,7 @@ func TestGroupOrphanHoldsTheNextConnection(t *testing.T) {
 		b := follower(t)
 		b.step(core.GroupEvent{Kind: core.EvSend, Conn: 1, Frames: [][]byte{[]byte("x")}})
 		out := b.step(core.GroupEvent{Kind: core.EvAbort, Conn: 1}) // the heartbeat gave up
-		wantFx(t, out, "post part")
+		wantFx(t, out, "post part", "fast off")
 		b.dial(2)
 		out = b.msg(name, core.GroupMsg{T: core.MsgHello, From: "a", To: "b", Key: key, Open: true, Info: openInfo})
 		if strings.Contains(strings.Join(fxs(out), ","), "opened") {
@@ -254,7 +266,7 @@ func TestGroupOrphanHoldsTheNextConnection(t *testing.T) {
 		}
 		if answer == "ack" {
 			out = b.msg(name+"/a", core.GroupMsg{T: core.MsgAck, From: "a", To: "b", Seq: 1})
-			wantFx(t, out, "opened", "stop-timer watch")
+			wantFx(t, out, "opened", "stop-timer watch", "fast from 2")
 		} else {
 			out = b.msg(name+"/a", core.GroupMsg{T: core.MsgClose, From: "a", Gen: 1, Close: core.CloseError{Code: 1006, Relayed: true}})
 			wantFx(t, out, "reclaim", "stop-timer watch", "listen false", "post part", "closed")
@@ -290,7 +302,7 @@ func TestGroupYieldToAVisibleTab(t *testing.T) {
 	a := leader(t)
 	a.step(core.GroupEvent{Kind: core.EvHidden})
 	out := a.msg(name, core.GroupMsg{T: core.MsgJoin, From: "b", Key: key})
-	wantFx(t, out, "relay", "post hello", "relay", "close-socket", "handover")
+	wantFx(t, out, "relay", "post hello", "relay", "close-socket", "handover", "lead off")
 	out = a.step(core.GroupEvent{Kind: core.EvSocketClose, Conn: 2, Close: core.CloseError{Code: 1000, WasClean: true}})
 	wantFx(t, out, "post bye", "post bye", "start-timer yield")
 	if out[0].Msg.Next != "b" || out[2].After != timing.YieldWait {
@@ -315,7 +327,7 @@ func TestGroupStaleBatchIsYoungerThanByeWait(t *testing.T) {
 	// posted just before the follower moved, read by the leader just after
 	out := a.msg(name+"/a/in", core.GroupMsg{T: core.MsgSend, From: "b", Gen: 1, At: a.now - timing.ByeWait,
 		Seq: 1, Frames: [][]byte{[]byte("x")}})
-	wantFx(t, out, "query")
+	wantFx(t, out, "query", "lead off")
 }
 
 // A follower posts nothing to a leader it knows another tab replaced:
@@ -324,7 +336,7 @@ func TestGroupNoBatchToAReplacedLeader(t *testing.T) {
 	t.Parallel()
 	b := follower(t)
 	out := b.msg(name, core.GroupMsg{T: core.MsgLead, From: "c", Key: key})
-	wantFx(t, out, "start-timer bye")
+	wantFx(t, out, "start-timer bye", "fast off")
 	bye := out[0]
 	if bye.After != timing.ByeWait {
 		t.Fatalf("bye wait %v", bye.After)
@@ -357,7 +369,7 @@ func TestGroupStaleClaimToTheLeadIsChecked(t *testing.T) {
 		q := find(t, out, core.FxQuery)
 		out = b.step(core.GroupEvent{Kind: core.EvLockState, Req: q.Req, Holder: holder})
 		if holder == "lock-of-a" {
-			wantFx(t, out, "post send")
+			wantFx(t, out, "post send", "fast from 2")
 			if m := out[0].Msg; string(m.Frames[0]) != "held" || m.Seq != 1 {
 				t.Fatalf("sent %+v", m)
 			}
@@ -368,4 +380,47 @@ func TestGroupStaleClaimToTheLeadIsChecked(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Frames the page posted itself by the rule Go set (FxFast) wait for
+// their ack as send's do, and move the rule on; frames posted by a rule
+// that is not the one in force are the executor's broken contract.
+func TestGroupFramesThePagePostedByTheRule(t *testing.T) {
+	t.Parallel()
+	b := follower(t)
+	frames := [][]byte{[]byte("1"), []byte("2"), []byte("3")}
+	out := b.step(core.GroupEvent{Kind: core.EvSent, Conn: 1, Req: 1, Frames: frames})
+	wantFx(t, out, "start-timer watch")
+	if p := b.g.Pending(); p != 3 {
+		t.Fatalf("%d pending, want 3", p)
+	}
+	// Go's own path goes on from where the page left off, and says so.
+	out = b.step(core.GroupEvent{Kind: core.EvSend, Conn: 1, Frames: [][]byte{[]byte("4")}})
+	wantFx(t, out, "post send", "fast from 5")
+	if m := out[0].Msg; m.Seq != 4 {
+		t.Fatalf("Go's batch numbered %d, want 4", m.Seq)
+	}
+	b.msg(name+"/a", core.GroupMsg{T: core.MsgAck, From: "a", To: "b", Seq: 4})
+	if p := b.g.Pending(); p != 0 {
+		t.Fatalf("%d pending after the ack, want 0", p)
+	}
+	out = b.step(core.GroupEvent{Kind: core.EvSent, Conn: 1, Req: 2, Frames: frames})
+	wantFx(t, out, "unsent")
+}
+
+// A leader's rule to write followers' batches itself (FxLead) holds while
+// a fresh batch would be written at once: not while a stale one waits for
+// the lock manager; the page's writes count as Go's.
+func TestGroupLeaderRuleFollowsWhatWriteWould(t *testing.T) {
+	t.Parallel()
+	a := leader(t)
+	a.msg(name, core.GroupMsg{T: core.MsgJoin, From: "b", Key: key})
+	out := a.step(core.GroupEvent{Kind: core.EvWritten, Conn: 2, Code: 3})
+	wantFx(t, out)
+	if n := a.g.Stats().RelayedOut; n != 3 {
+		t.Fatalf("relayed out %d, want 3", n)
+	}
+	out = a.msg(name+"/a/in", core.GroupMsg{T: core.MsgSend, From: "b", Gen: 1, At: a.now - time.Second, Seq: 1,
+		Frames: [][]byte{[]byte("old")}})
+	wantFx(t, out, "query", "lead off")
 }

@@ -335,6 +335,15 @@ func (r *simRun) send(t *simTab, n int) {
 		session = t.tab.Opened() // the socket it writes to
 	}
 	w.logf("%s: the app sends %d (from id %d, state %s)", t.id, n, len(w.led.msgs)+1, t.client.State())
+	if t.fast != nil && t.client.State() == core.StateOpen && t.client.Stats().Queued == 0 {
+		frames := make([][]byte, n)
+		for i := range frames {
+			frames[i] = []byte(`{"channel":"m","id":` + strconv.Itoa(len(w.led.msgs)+1) + `}`)
+			w.led.accept(t, session)
+		}
+		t.sendFast(frames)
+		return
+	}
 	for range n {
 		id := len(w.led.msgs) + 1
 		data := []byte(`{"channel":"m","id":` + strconv.Itoa(id) + `}`)

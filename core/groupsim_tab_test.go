@@ -44,6 +44,8 @@ type simTab struct {
 	relayOn   bool
 	relayName string
 	relayConn core.ConnID
+	fast      *core.GroupEffect // the FxFast rule in force: the app's sends on the stand-in posted by the page
+	lead      *core.GroupEffect // the FxLead rule in force: followers' batches written by the page
 
 	// the app's ledger
 	nextN         int   // its sends so far
@@ -281,6 +283,22 @@ func (t *simTab) Do(fx *core.GroupEffect) {
 		}
 	case core.FxRelay:
 		t.relayOn, t.relayName, t.relayConn = fx.On, fx.Name, fx.Conn
+	case core.FxLead:
+		switch {
+		case fx.On:
+			r := *fx
+			t.lead = &r
+		case t.lead != nil && t.lead.Conn == fx.Conn:
+			t.lead = nil
+		}
+	case core.FxFast:
+		switch {
+		case fx.On:
+			r := *fx
+			t.fast = &r
+		case t.fast != nil && t.fast.Conn == fx.Conn:
+			t.fast = nil
+		}
 	case core.FxListen:
 		w.bc.listen(t, fx.Name, fx.On)
 	case core.FxPost:
@@ -371,5 +389,79 @@ func (t *simTab) Serve(conn core.ConnID) {
 }
 
 func (t *simTab) message(name string, m *core.GroupMsg) {
+	if t.writeFast(name, m) {
+		return
+	}
 	t.step(core.GroupEvent{Kind: core.EvMessage, Name: name, Msg: *m})
+}
+
+// writeFast is the loader's per-batch path on a leading tab whose Group
+// set a rule (FxLead): a fresh batch for the socket of the rule's
+// generation is written on it and acknowledged by the page, then Go is
+// told. It reports false (the message goes to Go) for anything else.
+func (t *simTab) writeFast(name string, m *core.GroupMsg) bool {
+	l, w := t.lead, t.w
+	if l == nil || t.dead || name != l.Name || m.T != core.MsgSend || m.Gen != l.Req || len(m.Frames) == 0 ||
+		w.wall()-m.At > l.After {
+		return false
+	}
+	k := t.sock(l.Conn)
+	if k == nil || k.closed || k.closing {
+		w.violation("%s: the rule to write followers' batches names conn %d, which is not open", t.id, l.Conn)
+		return true
+	}
+	w.logf("%s: the page writes %d of %s itself", t.id, len(m.Frames), m.From)
+	w.led.written(t, m.From, m.Frames)
+	w.srv.write(k, m.Frames, m.From)
+	a, b, c := core.AckParts(&l.Msg)
+	seq := strconv.FormatUint(m.Seq+uint64(len(m.Frames))-1, 10)
+	enc := a + strconv.Itoa(len(m.From)) + ":" + m.From + b + strconv.Itoa(len(seq)) + ":" + seq + c
+	ack, ok := core.DecodeMsg(enc)
+	if !ok || ack.T != core.MsgAck || ack.To != m.From || ack.Seq != m.Seq+uint64(len(m.Frames))-1 {
+		w.violation("%s: the page's own MsgAck does not decode: %q", t.id, enc)
+		return true
+	}
+	w.bc.post(t, l.Reason, ack)
+	t.step(core.GroupEvent{Kind: core.EvWritten, Conn: l.Conn, Code: len(m.Frames)})
+	return true
+}
+
+// sendFast is the loader's per-frame path on a following tab whose Group
+// set a rule (FxFast): the page encodes and posts the frames itself, as
+// many messages as the rule's batch allows, then tells Go. It reports
+// false (the app's sends take the client's way) without a rule.
+func (t *simTab) sendFast(frames [][]byte) bool {
+	f := t.fast
+	if f == nil || len(frames) == 0 {
+		return false
+	}
+	first := f.Msg.Seq
+	t.w.logf("%s: the page posts %d to %s itself, from seq %d", t.id, len(frames), f.Name, first)
+	head, tail := core.SendParts(&f.Msg)
+	for rest := frames; len(rest) > 0; {
+		n := min(len(rest), int(f.Req))
+		enc := head + encodeFast(t.w.wall(), f.Msg.Seq, rest[:n]) + tail
+		m, ok := core.DecodeMsg(enc)
+		if !ok || m.T != core.MsgSend || m.Seq != f.Msg.Seq || len(m.Frames) != n {
+			t.w.violation("%s: the page's own MsgSend does not decode: %q", t.id, enc)
+			return true
+		}
+		t.w.bc.post(t, f.Name, m)
+		f.Msg.Seq += uint64(n)
+		rest = rest[n:]
+	}
+	t.tab.Sent(f.Conn, first, frames)
+	return true
+}
+
+// encodeFast is the loader's encoding of At, Seq and Frames between
+// SendParts' head and tail (web/kiss-websocket-shared.js, sendParts):
+// at, in ms, with six zeros for ns.
+func encodeFast(at time.Duration, seq uint64, frames [][]byte) string {
+	num := func(s string) string { return strconv.Itoa(len(s)) + ":" + s }
+	b := num(strconv.FormatInt(at.Milliseconds(), 10)+"000000") + num(strconv.FormatUint(seq, 10)) + num(strconv.Itoa(len(frames)))
+	for _, f := range frames {
+		b += strconv.Itoa(len(f)) + ":" + string(f)
+	}
+	return b
 }

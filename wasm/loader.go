@@ -256,6 +256,14 @@ func (l *loader) shSource(sh safejs.Value, name string, rec safejs.Value) {
 // shPending: rec's frames the leader has not yet confirmed written.
 func (l *loader) shPending(sh, rec safejs.Value, n int) { _, _ = l.sh(sh, "pending", jsArgs{rec, n}) }
 
+// shRule sets a rule by which the page acts without Go (sharedTab.rule):
+// "fast", a following page posts what it sends on the stand-in rec
+// itself; "lead", the leading page writes followers' batches on its
+// socket rec itself. "" takes it away.
+func (l *loader) shRule(sh safejs.Value, name string, rec safejs.Value, rule string) {
+	_, _ = l.sh(sh, name, jsArgs{rec, rule})
+}
+
 // shOpened and shClosed are the stand-in's open and close.
 func (l *loader) shOpened(sh, rec safejs.Value, protocol, extensions string) {
 	_, _ = l.sh(sh, "opened", jsArgs{rec, protocol, extensions})

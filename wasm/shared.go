@@ -147,6 +147,12 @@ func (s *sharedTab) in(list safejs.Value) {
 		case "s": // the page's sends on the stand-in, one task's
 			s.tab.Send(core.ConnID(l.num(i+1)), jsStrings(l.at(i+2)))
 			i += 3
+		case "S": // the same, posted to the leader by the page itself (FxFast)
+			s.tab.Sent(core.ConnID(l.num(i+1)), l.num(i+2), jsStrings(l.at(i+3)))
+			i += 4
+		case "W": // a follower's batch the leading page wrote itself (FxLead)
+			ev = core.GroupEvent{Kind: core.EvWritten, Conn: core.ConnID(l.num(i + 1)), Code: int(l.num(i + 2))}
+			i += 3
 		case "c": // the page's close() on its stand-in
 			s.tab.Close(core.ConnID(l.num(i+1)), int(l.float(i+2)), l.str(i+3))
 			i += 4
@@ -311,6 +317,8 @@ func (s *sharedTab) Do(fx *core.GroupEffect) {
 		if o := s.ownSock(fx.Conn); o != nil {
 			js.shClose(sh, o.rec, fx.Code, fx.Reason)
 		}
+	case core.FxFast, core.FxLead:
+		s.rule(fx)
 	case core.FxRelay:
 		rec := safejs.Undefined()
 		if o := s.ownSock(fx.Conn); o != nil {
@@ -335,6 +343,35 @@ func (s *sharedTab) Do(fx *core.GroupEffect) {
 		js.shStop(sh, int(fx.Timer))
 	case core.FxUnsent, core.FxLost:
 		js.warn("shared mode: " + strconv.Itoa(len(fx.Frames)) + " frames lost (" + fx.Kind.String() + ")")
+	}
+}
+
+// rule hands the page the rule of FxFast or FxLead as one string, its
+// parts each on a line (none holds a newline: channel names, tab ids and
+// the encoded fields of a template whose strings are those), "" for none.
+//
+//go:noinline
+func (s *sharedTab) rule(fx *core.GroupEffect) {
+	u := strconv.FormatUint
+	if fx.Kind == core.FxFast {
+		rule := ""
+		if fx.On {
+			head, tail := core.SendParts(&fx.Msg)
+			rule = fx.Name + "\n" + head + "\n" + tail + "\n" + u(fx.Msg.Seq, 10) + "\n" + u(fx.Req, 10)
+		}
+		if rec, ok := s.standin(fx.Conn); ok {
+			s.js.shRule(s.sh, "fast", rec, rule)
+		}
+		return
+	}
+	rule := ""
+	if fx.On {
+		a, b, c := core.AckParts(&fx.Msg)
+		rule = fx.Name + "\n" + fx.Reason + "\n" + u(fx.Req, 10) + "\n" + u(uint64(fx.After.Milliseconds()), 10) + "\n" +
+			u(uint64(core.MsgSend), 10) + "\n" + a + "\n" + b + "\n" + c + "\n" + u(uint64(fx.Conn), 10)
+	}
+	if o := s.ownSock(fx.Conn); o != nil {
+		s.js.shRule(s.sh, "lead", o.rec, rule)
 	}
 }
 

@@ -49,7 +49,10 @@ __kissWebsocketPart("0.1.0", function (I) {
   }
   function heard(name, c, d) {
     if (!c.on) return;
-    if (typeof d === "string") { tell("m", name, d); return; }
+    if (typeof d === "string") {
+      if (!lead || !writeBatch(name, d)) tell("m", name, d);
+      return;
+    }
     // frames relayed by a leader: the stand-in's, if Go bound it there
     var r = source.rec;
     if (!Array.isArray(d) || name !== source.name || !r || S.ws !== r.ws || r.ws.readyState > 1) return;
@@ -59,6 +62,41 @@ __kissWebsocketPart("0.1.0", function (I) {
     }
   }
   var source = { name: "", rec: null };
+
+  // The leader's write by Go's rule (lead): a follower's fresh batch for
+  // this socket is written and acknowledged here, then Go is told; any
+  // other message, or any while Go has something to hear first, goes to
+  // Go. The message is core.EncodeMsg's: fields in order, each a length,
+  // a colon and the text; only ASCII ones are read here (their lengths
+  // count UTF-16 units as they count bytes).
+  var lead = null, nonASCII = /[^\x00-\x7f]/;
+  function writeBatch(name, d) {
+    var L = lead, ws = L.rec.ws;
+    if (name !== L.inbox || events.length || ws.readyState !== 1 || S.ws !== ws || nonASCII.test(d)) return false;
+    var p = 0;
+    function next() {
+      var c = d.indexOf(":", p), n = c < 0 ? NaN : +d.slice(p, c);
+      if (!(n >= 0) || c + 1 + n > d.length) return null;
+      p = c + 1 + n;
+      return d.slice(c + 1, p);
+    }
+    if (next() !== L.send) return false;
+    var from = next();
+    for (var i = 0; i < 9; i++) next(); // To ... Next
+    var gen = next(), at = next(), seq = next(), n = +next();
+    if (from === null || gen !== L.gen || at === null || seq === null || !(n > 0) ||
+      Date.now() - +at.slice(0, -6) > L.stale) return false;
+    var frames = [];
+    for (i = 0; i < n; i++) {
+      var f = next();
+      if (f === null) return false;
+      frames.push(f);
+    }
+    for (i = 0; i < n; i++) I.track(ws, frames[i], from);
+    sh.post(L.data, L.a + from.length + ":" + from + L.b + num(+seq + n - 1) + L.c);
+    tell("W", L.conn, n);
+    return true;
+  }
 
   // The leader's relay: a lone frame goes at once; those that follow it
   // before a timer turn go together, as one array (a message between tabs
@@ -93,7 +131,7 @@ __kissWebsocketPart("0.1.0", function (I) {
       this.url = url; this.protocol = ""; this.extensions = ""; this.binaryType = "blob";
       this.readyState = 0;
       this.onopen = null; this.onmessage = null; this.onclose = null; this.onerror = null;
-      this._conn = conn; this._n = {}; this._out = null; this._buffered = 0;
+      this._conn = conn; this._n = {}; this._out = null; this._buffered = 0; this._fast = null;
     }
     get bufferedAmount() { return this._buffered; }
     addEventListener(type, fn, opts) {
@@ -110,10 +148,21 @@ __kissWebsocketPart("0.1.0", function (I) {
       }
       this._out.push(String(data));
     }
+    // _flush hands Go the task's sends; under Go's rule (fast) it posts
+    // them to the leader first, numbered on from where Go said, so they
+    // reach the leader without waiting for Go.
     _flush() {
-      var out = this._out;
+      var out = this._out, f = this._fast;
       this._out = null;
-      if (out && out.length && toGo) toGo(["s", this._conn, out]);
+      if (!out || !out.length || !toGo) return;
+      if (!f || this.readyState !== 1) { toGo(["s", this._conn, out]); return; }
+      var first = f.seq;
+      for (var i = 0; i < out.length; i += f.max) {
+        var part = out.length <= f.max ? out : out.slice(i, i + f.max);
+        sh.post(f.inbox, f.head + sendBody(part, f.seq) + f.tail);
+        f.seq += part.length;
+      }
+      toGo(["S", this._conn, first, out]);
     }
     close(code, reason) {
       if (this.readyState > 1) return;
@@ -134,6 +183,17 @@ __kissWebsocketPart("0.1.0", function (I) {
       if (this._n[type]) this.dispatchEvent(ev);
     }
   }
+  // sendBody is a MsgSend's At (ns), Seq and Frames as core.EncodeMsg
+  // writes them, between the head and tail of core.SendParts: each number
+  // as its digits' count, a colon and its digits; each frame as its UTF-8
+  // length, a colon and its text.
+  function num(v) { v = String(v); return v.length + ":" + v; }
+  function sendBody(frames, seq) {
+    var b = num(Date.now() + "000000") + num(seq) + num(frames.length);
+    for (var i = 0; i < frames.length; i++) b += I.utf8Length(frames[i]) + ":" + frames[i];
+    return b;
+  }
+
   StandIn.prototype.CONNECTING = 0; StandIn.prototype.OPEN = 1;
   StandIn.prototype.CLOSING = 2; StandIn.prototype.CLOSED = 3;
 
@@ -148,6 +208,15 @@ __kissWebsocketPart("0.1.0", function (I) {
     standin: function (url, conn) { return I.record(new StandIn(url, conn)); },
     source: function (name, r) { source.name = name; source.rec = r || null; },
     pending: function (r, n) { r.ws._buffered = n; },
+    // Go's rules, a line per part ("": none)
+    fast: function (r, rule) {
+      var f = rule.split("\n");
+      r.ws._fast = rule ? { inbox: f[0], head: f[1], tail: f[2], seq: +f[3], max: +f[4] } : null;
+    },
+    lead: function (r, rule) {
+      var f = rule.split("\n");
+      lead = rule ? { rec: r, inbox: f[0], data: f[1], gen: f[2], stale: +f[3], send: f[4], a: f[5], b: f[6], c: f[7], conn: +f[8] } : null;
+    },
     opened: function (r, protocol, extensions) {
       var s = r.ws;
       if (s.readyState !== 0) return;
@@ -157,7 +226,7 @@ __kissWebsocketPart("0.1.0", function (I) {
     closed: function (r, code, reason, wasClean) {
       var s = r.ws;
       if (s.readyState === 3) return;
-      s.readyState = 3;
+      s.readyState = 3; s._fast = null;
       if (source.rec === r) source.rec = null;
       quiet(r);
       s._fire("close", new CloseEvent("close", { code: code, reason: reason, wasClean: wasClean }));

@@ -142,8 +142,10 @@ func Find(sizes []Size, name string) Size {
 // OverFloorTarget is the most of shipped brotli our wasm may add to the
 // safejs floor: a ceiling (issue 22; issue 11's 25 KB is below what the Go
 // toolchain allows), raised only with a reason recorded in BENCHMARKS.md:
-// 95 KB, then 145 KB when shared mode's protocol moved into Go (issue 21).
-const OverFloorTarget = 145_000
+// 95 KB, then 145 KB when shared mode's protocol moved into Go (issue 21),
+// then 150 KB for the pages' own paths by Go's rules that keep Go off a
+// following tab's echo (issue 21's must-not-regress row).
+const OverFloorTarget = 150_000
 
 // Markdown is make size's report: the shipped sizes with the target row,
 // then code by package where ours differs from the safejs floor.

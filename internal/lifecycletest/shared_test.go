@@ -529,3 +529,53 @@ func TestSharedHandoverIsATypedCall(t *testing.T) {
 		}
 	}
 }
+
+// What a following tab sends reaches the server exactly, whichever page
+// writes it: text beyond ASCII (the follower's page posts it itself, the
+// leader hands it to Go), and a task's worth of sends larger than one
+// batch (the follower's page splits it as Go's rule says).
+func TestSharedFollowerSendsAnyTextInBatches(t *testing.T) {
+	e := newEnv(t)
+	user, tabs, leader := openShared(t, e, "text", 2, map[string]any{})
+	f := without(tabs, leader)[0]
+	texts := []string{"plain", "é", "🎉 x:1:2", "日本語", strings.Repeat("ü", 300)}
+	js, _ := json.Marshal(texts)
+	upgrades := e.state(t, user).Upgrades
+	var ok bool
+	eval(t, f.ctx, fmt.Sprintf(`(function () { var ts = %s;
+		for (var k = 0; k < 600; k++) kiss.websocket.send({channel: "batch", n: k, text: ts[k %% ts.length]});
+		return true; })()`, js), &ok)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var got []struct {
+			Channel, Text string
+			N             int
+		}
+		for _, r := range e.state(t, user).Received {
+			var m struct {
+				Channel, Text string
+				N             int
+			}
+			if json.Unmarshal([]byte(r), &m) == nil && m.Channel == "batch" {
+				got = append(got, m)
+			}
+		}
+		if len(got) >= 600 || time.Now().After(deadline) {
+			if len(got) != 600 {
+				t.Fatalf("server got %d of 600", len(got))
+			}
+			for k, m := range got {
+				if m.N != k || m.Text != texts[k%len(texts)] {
+					t.Fatalf("message %d: got n %d text %q, want n %d text %q", k, m.N, m.Text, k, texts[k%len(texts)])
+				}
+			}
+			// through the leader: a batch it could not read would have been
+			// taken back by a steal, on a socket of the follower's own
+			if u := e.state(t, user).Upgrades; u != upgrades || role(t, leader) != "leader" {
+				t.Fatalf("the lead moved: %d upgrades, %d before; the leader is %s", u, upgrades, role(t, leader))
+			}
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
