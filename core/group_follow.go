@@ -164,6 +164,9 @@ func (g *Group) serve(conn ConnID) {
 func (g *Group) send(conn ConnID, frames [][]byte, first uint64) {
 	s := g.si
 	if s == nil || s.conn != conn || s.state != siOpen || first != 0 && (g.fast.conn != conn || first != g.fast.seq) {
+		if first != 0 {
+			g.fast = fastRule{} // the page's count is not Go's: give it the rule again
+		}
 		g.emit(GroupEffect{Kind: FxUnsent, Conn: conn, Frames: frames})
 		return
 	}

@@ -405,7 +405,7 @@ func TestGroupFramesThePagePostedByTheRule(t *testing.T) {
 		t.Fatalf("%d pending after the ack, want 0", p)
 	}
 	out = b.step(core.GroupEvent{Kind: core.EvSent, Conn: 1, Req: 2, Frames: frames})
-	wantFx(t, out, "unsent")
+	wantFx(t, out, "unsent", "fast from 5") // and the page is given Go's count again
 }
 
 // A leader's rule to write followers' batches itself (FxLead) holds while
