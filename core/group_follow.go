@@ -141,8 +141,10 @@ func (g *Group) openStandIn(info SocketInfo) {
 // serve: the client's open sequence is done. A leader's followers may
 // write now; a stand-in delivers what came meanwhile.
 func (g *Group) serve(conn ConnID) {
-	if s := g.sock; s != nil && s.conn == conn && !s.live {
-		g.serveSock()
+	if s := g.sock; s != nil && s.conn == conn {
+		if !s.live && !g.leaving { // not one the client already closes
+			g.serveSock()
+		}
 		return
 	}
 	s := g.si

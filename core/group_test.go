@@ -424,3 +424,21 @@ func TestGroupLeaderRuleFollowsWhatWriteWould(t *testing.T) {
 		Frames: [][]byte{[]byte("old")}})
 	wantFx(t, out, "query", "lead off")
 }
+
+// A leader whose client closed its socket while it was connecting never
+// offers that socket to followers once it opens: no open posted, no
+// relay, no rule to write their batches (they would be acknowledged and
+// never sent).
+func TestGroupSocketTheClientClosesIsNeverServed(t *testing.T) {
+	t.Parallel()
+	a := handTab("a")
+	req := find(t, a.dial(1), core.FxLock).Req
+	a.step(core.GroupEvent{Kind: core.EvLockGranted, Req: req})
+	a.dial(2)
+	a.msg(name, core.GroupMsg{T: core.MsgJoin, From: "b", Key: key})
+	wantFx(t, a.step(core.GroupEvent{Kind: core.EvClose, Conn: 2, Code: 4003, Reason: "DEFINITIVE_CLOSE"}), "close-socket")
+	a.step(core.GroupEvent{Kind: core.EvSocketOpen, Conn: 2})
+	if out := a.step(core.GroupEvent{Kind: core.EvServe, Conn: 2}); len(out) != 0 {
+		t.Fatalf("served a socket its client closes: %v", fxs(out))
+	}
+}
